@@ -1,0 +1,47 @@
+"""``jwcal split``: write each exposure of a stream to its own file."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from jwcal.cli import options
+
+log = logging.getLogger("jwcal")
+
+
+@click.command("split", short_help="Write each exposure of a stream to its own file.")
+@options.source_arg
+@click.option("-o", "--output", "output", required=True, metavar="DIR",
+              type=click.Path(file_okay=False), help="Directory for the files (created if missing).")
+@click.option("--suffix", default=None, metavar="NAME",
+              help="Product suffix for every file (default: from each exposure's state, e.g. rate).")
+@options.overwrite_opt
+def command(source, output, suffix, overwrite):
+    """Write each exposure of a stream to DIR, named as jwst names products.
+
+    A file is named <root>_<suffix>.fits: the root comes from the FILENAME keyword (or from
+    PROGRAM, OBSERVTN, VISIT, ... DETECTOR), the suffix from what has been done to the exposure
+    (uncal, ramp, rate, rateints, cal, tweakreg, crf, i2d) unless --suffix is given. All files
+    appear together at the end, or none if anything fails.
+
+    \b
+    Example:
+      cat a.fits b.fits | jwcal cat - | jwcal split -o out/
+    """
+    from jwcal.cli.progress import track
+    from jwcal.io import FileBatch, read_exposures
+    from jwcal.io.naming import product_filename
+
+    os.makedirs(output, exist_ok=True)
+    with FileBatch(overwrite=overwrite) as batch:
+        for index, exposure in enumerate(track(read_exposures(source), "splitting")):
+            path = os.path.join(output, product_filename(exposure, index, suffix))
+            sink = batch.open(path)
+            try:
+                sink.write(exposure)
+            finally:
+                sink.close()
+            log.info("%s", path)

@@ -1,0 +1,129 @@
+"""Outputs: atomic files (temp + rename), stdout that refuses terminals, quiet closed pipes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+
+from jwcal.errors import JwcalError, UsageError
+from jwcal.exposure import Exposure
+from jwcal.io.writer import exposure_chunks
+
+
+class OutputExistsError(JwcalError):
+    """The output file exists and ``--overwrite`` was not given (exit 1)."""
+
+
+def stdout_is_terminal() -> bool:
+    """True when stdout is a terminal (where FITS bytes must never go)."""
+    return sys.stdout is None or sys.stdout.isatty()
+
+
+def check_writable(path: str, *, overwrite: bool) -> None:
+    """Fail early, before any work, if ``path`` cannot be the output."""
+    if path == "-":
+        if stdout_is_terminal():
+            raise UsageError("refusing to write FITS to a terminal: use -o PATH or a pipe")
+        return
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory (give a file name)")
+    if os.path.exists(path) and not overwrite:
+        raise OutputExistsError(f"{path}: exists (use --overwrite to replace it)")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"{path}: directory {parent} does not exist")
+
+
+class _Sink:
+    def __init__(self, stream):
+        self.stream = stream
+        self.count = 0
+
+    def write(self, exposure: Exposure) -> None:
+        """Write one exposure."""
+        for chunk in exposure_chunks(exposure):
+            self.stream.write(chunk)
+        self.count += 1
+
+    def write_bytes(self, data) -> None:
+        """Write raw bytes (for commands that copy streams unchanged)."""
+        self.stream.write(data)
+
+    def close(self) -> None:
+        """Close the underlying file."""
+        self.stream.close()
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, *, overwrite: bool):
+    """Yield a binary file that becomes ``path`` only if the block ends without an exception."""
+    check_writable(path, overwrite=overwrite)
+    directory, name = os.path.split(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        if os.path.exists(path) and not overwrite:
+            raise OutputExistsError(f"{path}: appeared while writing (use --overwrite to replace it)")
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+@contextlib.contextmanager
+def open_output(path: str = "-", *, overwrite: bool = False):
+    """Open an output for exposures: ``-`` for stdout, else an atomically written file.
+
+    Yields
+    ------
+    object
+        With ``write(exposure)`` and ``write_bytes(data)``; for a file, nothing appears at ``path``
+        unless the block ends normally.
+    """
+    if path == "-":
+        check_writable(path, overwrite=overwrite)
+        sink = _Sink(sys.stdout.buffer)
+        yield sink
+        sys.stdout.buffer.flush()
+        return
+    with atomic_file(path, overwrite=overwrite) as handle:
+        yield _Sink(handle)
+
+
+class FileBatch:
+    """Several output files that all appear together, or none of them (``jwcal split``).
+
+    Use as a context manager; :meth:`open` returns a sink for one file. On a normal exit every temp
+    file is renamed to its target; on an exception they are all removed.
+    """
+
+    def __init__(self, *, overwrite: bool):
+        self.overwrite = overwrite
+        self._pending: list[tuple[str, str]] = []
+
+    def __enter__(self):
+        return self
+
+    def open(self, path: str) -> _Sink:
+        """Start the file ``path``; refuse a name already used in this batch."""
+        if any(target == path for _, target in self._pending):
+            raise JwcalError(f"{path}: two exposures of the stream have this name")
+        check_writable(path, overwrite=self.overwrite)
+        directory, name = os.path.split(os.path.abspath(path))
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        self._pending.append((temp, path))
+        return _Sink(os.fdopen(fd, "wb"))
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            for temp, path in self._pending:
+                os.replace(temp, path)
+        else:
+            for temp, _ in self._pending:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+        return False

@@ -1,0 +1,236 @@
+"""Reading FITS streams: one exposure at a time from a path or stdin, without seeking.
+
+A new exposure starts at every primary header (``SIMPLE =``); extensions belong to the exposure
+before them. Nothing but the structural keywords is parsed while walking, and data are read into
+one buffer per HDU and decoded only when a step asks for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from jwcal.errors import DataError, UsageError
+from jwcal.exposure import HDU, Exposure
+from jwcal.io.blocks import BLOCK, CARD, Layout, parse_layout, starts_hdu
+from jwcal.io.codec import decode_image, decode_table
+
+_COPY_CHUNK = 4 << 20
+
+
+@contextlib.contextmanager
+def open_source(source: str):
+    """Open ``source`` (a path or ``-`` for stdin) for binary reading; yield ``(file, label)``."""
+    if source == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no input: give a file or pipe a FITS stream into stdin")
+        yield sys.stdin.buffer, "<stdin>"
+        return
+    try:
+        handle = open(source, "rb")  # noqa: SIM115 - closed below, must stay open while yielding
+    except IsADirectoryError:
+        raise DataError(f"{source}: is a directory, not a FITS file") from None
+    except OSError as exc:
+        raise DataError(f"{source}: {exc.strerror}") from None
+    with handle:
+        yield handle, source
+
+
+def _read_exact(stream: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` from ``stream``; return the number of bytes read (short only at EOF)."""
+    total = 0
+    while total < len(view):
+        got = stream.readinto(view[total:])
+        if not got:
+            break
+        total += got
+    return total
+
+
+class _Walker:
+    """Walks the HDUs of a stream, tracking the byte offset for messages."""
+
+    def __init__(self, stream: BinaryIO, label: str):
+        self.stream = stream
+        self.label = label
+        self.offset = 0
+        self.pending: bytes | None = None  # a header block read ahead
+        try:
+            self.seekable = stream.seekable() and os.path.isfile(label)
+        except (OSError, ValueError):
+            self.seekable = False
+
+    def _block(self) -> bytes:
+        if self.pending is not None:
+            block, self.pending = self.pending, None
+            return block
+        buffer = bytearray(BLOCK)
+        got = _read_exact(self.stream, memoryview(buffer))
+        self.offset += got
+        if got == 0:
+            return b""
+        if got < BLOCK and self.offset == got and starts_hdu(bytes(buffer)) is None:
+            raise DataError(f"{self.label}: not a FITS file (no SIMPLE card)")
+        if got < BLOCK:
+            raise DataError(f"{self.label}: truncated FITS stream (ends inside the block at byte {self.offset - got})")
+        return bytes(buffer)
+
+    def peek_kind(self) -> str | None:
+        """Return the kind of the next HDU ("primary"/"extension"), or None at end of stream."""
+        if self.pending is None:
+            self.pending = self._block()
+        if not self.pending:
+            return None
+        kind = starts_hdu(self.pending)
+        if kind is None:
+            where = "not a FITS file" if self.offset <= BLOCK else f"unexpected bytes at {self.offset - BLOCK}"
+            raise DataError(f"{self.label}: {where} (no SIMPLE or XTENSION card)")
+        return kind
+
+    def header(self) -> tuple[bytes, Layout]:
+        """Read the next header (all its blocks) and its layout."""
+        blocks = []
+        start = self.offset - (BLOCK if self.pending else 0)
+        while True:
+            block = self._block()
+            if not block:
+                raise DataError(f"{self.label}: truncated FITS stream (header at byte {start} has no END)")
+            blocks.append(block)
+            if any(block[i : i + 3] == b"END" and block[i + 3 : i + CARD].strip() == b""
+                   for i in range(0, BLOCK, CARD)):
+                break
+        raw = b"".join(blocks)
+        return raw, parse_layout(raw, f"{self.label} (byte {start})")
+
+    def data(self, layout: Layout) -> bytearray:
+        """Read a data section (with padding); return it unpadded, in a writable buffer."""
+        buffer = bytearray(layout.padded_size)
+        got = _read_exact(self.stream, memoryview(buffer))
+        self.offset += got
+        if got < len(buffer):
+            self._truncated(layout)
+        del buffer[layout.data_size :]
+        return buffer
+
+    def skip(self, layout: Layout) -> None:
+        """Move past a data section without keeping it."""
+        size = layout.padded_size
+        if self.seekable:
+            end = self.stream.seek(size, os.SEEK_CUR)
+            if end > os.fstat(self.stream.fileno()).st_size:
+                self._truncated(layout)
+            self.offset += size
+            return
+        self.copy(layout, None)
+
+    def copy(self, layout: Layout, write: Callable[[memoryview], object] | None) -> None:
+        """Pass a data section (with padding) to ``write`` in bounded chunks."""
+        remaining = layout.padded_size
+        chunk = memoryview(bytearray(min(_COPY_CHUNK, max(remaining, 1))))
+        while remaining:
+            want = chunk[: min(len(chunk), remaining)]
+            got = _read_exact(self.stream, want)
+            self.offset += got
+            if got < len(want):
+                self._truncated(layout)
+            if write is not None:
+                write(want)
+            remaining -= got
+
+    def _truncated(self, layout: Layout) -> None:
+        raise DataError(
+            f"{self.label}: truncated FITS stream (data section of {layout.padded_size} bytes ends early)"
+        )
+
+
+def _not_read(label: str):
+    def fail():
+        raise DataError(f"{label}: data were not read (headers only)")
+
+    return fail
+
+
+def _make_hdu(walker: _Walker, header: bytes, layout: Layout, headers_only: bool) -> HDU:
+    if layout.data_size == 0:
+        walker.skip(layout)
+        return HDU(header_bytes=header, kind=layout.kind, raw=bytearray())
+    if headers_only:
+        walker.skip(layout)
+        return HDU(header_bytes=header, kind=layout.kind, loader=_not_read(walker.label))
+    buffer = walker.data(layout)
+    if layout.kind == "table":
+        return HDU(header_bytes=header, kind="table", raw=buffer,
+                   loader=lambda: decode_table(header, buffer))
+    return HDU(header_bytes=header, kind="image", raw=buffer, loader=lambda: decode_image(buffer, layout))
+
+
+def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Exposure]:
+    """Yield the exposures of a FITS stream one at a time.
+
+    Parameters
+    ----------
+    source : str
+        A path, or ``-`` for stdin.
+    headers_only : bool
+        Skip the data sections (seeking on regular files): for commands that read headers only.
+
+    Yields
+    ------
+    Exposure
+        Each holds only its own HDUs; the previous one can be freed before the next is read.
+
+    Raises
+    ------
+    DataError
+        Empty, non-FITS or truncated input.
+    """
+    with open_source(source) as (stream, label):
+        walker = _Walker(stream, label)
+        kind = walker.peek_kind()
+        if kind is None:
+            raise DataError(f"{label}: empty input (no FITS data)")
+        if kind != "primary":
+            raise DataError(f"{label}: stream starts with an extension, not a primary header")
+        while kind is not None:
+            hdus = []
+            while kind is not None and (kind == "extension" or not hdus):
+                header, layout = walker.header()
+                hdus.append(_make_hdu(walker, header, layout, headers_only))
+                kind = walker.peek_kind()
+            yield Exposure(hdus, source=label)
+
+
+def read_single(path: str, *, what: str = "file") -> Exposure:
+    """Read the first exposure of a FITS file, e.g. a reference file given as an option."""
+    with contextlib.closing(read_exposures(path)) as exposures:
+        for exposure in exposures:
+            return exposure
+    raise DataError(f"{path}: empty {what}")
+
+
+def copy_stream(source: str, write: Callable[[bytes | memoryview], object]) -> int:
+    """Check a stream's structure while passing its bytes to ``write`` unchanged.
+
+    Returns
+    -------
+    int
+        The number of exposures copied.
+    """
+    count = 0
+    with open_source(source) as (stream, label):
+        walker = _Walker(stream, label)
+        kind = walker.peek_kind()
+        if kind is None:
+            raise DataError(f"{label}: empty input (no FITS data)")
+        if kind != "primary":
+            raise DataError(f"{label}: stream starts with an extension, not a primary header")
+        while kind is not None:
+            header, layout = walker.header()
+            write(header)
+            walker.copy(layout, write)
+            count += kind == "primary"
+            kind = walker.peek_kind()
+    return count

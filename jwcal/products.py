@@ -1,0 +1,72 @@
+"""JWST product names: the file root of an exposure and the suffix of each product kind.
+
+jwst names files ``<root>_<suffix>.fits`` with roots like ``jw01234001001_01101_00001_nrcb1``.
+"""
+
+from __future__ import annotations
+
+SUFFIXES = (
+    "uncal", "dqinit", "saturation", "superbias", "refpix", "linearity", "dark", "jump", "ramp",
+    "rate", "rateints", "cal", "calints", "tweakreg", "crf", "i2d", "cat", "segm",
+)
+
+
+def root_from_header(header, index: int | None = None) -> str | None:
+    """Return the product root from FILENAME, else from the exposure-id keywords, else None."""
+    filename = str(header.get("FILENAME", "") or "").strip()
+    if filename:
+        stem = filename.rsplit("/", 1)[-1]
+        stem = stem[:-5] if stem.lower().endswith(".fits") else stem
+        head, _, tail = stem.rpartition("_")
+        return head if head and tail in SUFFIXES else stem
+    keys = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE", "DETECTOR")
+    if all(key in header for key in keys):
+        values = {key: str(header[key]).strip() for key in keys}
+        return (
+            f"jw{values['PROGRAM']}{values['OBSERVTN']}{values['VISIT']}_{values['VISITGRP']}"
+            f"{values['SEQ_ID']}{values['ACT_ID']}_{values['EXPOSURE']}_{values['DETECTOR'].lower()}"
+        )
+    return None
+
+
+def suffix_for(header, sci_ndim: int | None, sci_is_integer: bool) -> str:
+    """Return the product suffix that fits an exposure's state (S_* keywords and SCI layout).
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The primary header.
+    sci_ndim : int or None
+        Dimensionality of SCI, None if there is no SCI.
+    sci_is_integer : bool
+        True for raw (integer) ramps.
+    """
+
+    def done(key: str) -> bool:
+        return str(header.get(key, "")).upper() == "COMPLETE"
+
+    if done("S_RESAMP"):
+        return "i2d"
+    if done("S_OUTLIR"):
+        return "crf"
+    if done("S_TWKREG"):
+        return "tweakreg"
+    if done("S_FLAT") or done("S_PHOTOM"):
+        return "calints" if sci_ndim == 3 else "cal"
+    if done("S_RAMP"):
+        return "rateints" if sci_ndim == 3 else "rate"
+    if sci_ndim == 4:
+        return "uncal" if sci_is_integer else "ramp"
+    if sci_ndim == 3 and header.get("DATAMODL") == "CubeModel":
+        return "rateints"
+    return "rate" if sci_ndim == 2 else "uncal"
+
+
+def with_suffix(filename: str | None, suffix: str) -> str | None:
+    """Return ``filename`` with its product suffix replaced by ``suffix`` (None stays None)."""
+    if not filename:
+        return None
+    stem = filename[:-5] if filename.lower().endswith(".fits") else filename
+    head, _, tail = stem.rpartition("_")
+    root = head if head and tail in SUFFIXES else stem
+    return f"{root}_{suffix}.fits"
