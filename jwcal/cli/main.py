@@ -109,11 +109,19 @@ def cli(ctx, verbose, quiet):
     signal.signal(signal.SIGTERM, _terminate)
 
 
-def _register() -> None:
-    from jwcal.cli import cat, info, split
+# One line per command module (jwcal/cli/<stem>.py, each defining ``command``), in help order.
+COMMAND_MODULES = (
+    "cat",
+    "split",
+    "info",
+)
 
-    for module in (cat, info, split):
-        cli.add_command(module.command)
+
+def _register() -> None:
+    import importlib
+
+    for stem in COMMAND_MODULES:
+        cli.add_command(importlib.import_module(f"jwcal.cli.{stem}").command)
 
 
 _register()
