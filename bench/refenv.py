@@ -24,14 +24,15 @@ def reference_python(*packages: str) -> str:
     return str(python)
 
 
-def peak_rss_mb(command: list[str], **kwargs) -> tuple[float, float]:
-    """Run ``command``; return (wall seconds, peak RSS in MB of the process tree's largest child)."""
-    import resource
-    import time
+def timed(command: list[str], **kwargs) -> tuple[float, float]:
+    """Run ``command`` (a list, or ``["sh", "-c", pipeline]``); return (wall s, peak RSS MB).
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run(command, check=True, **kwargs)
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(after, before) / 1024.0
+    Uses GNU time's maximum resident set size, which for ``sh -c`` pipelines is that of the
+    largest single process of the pipeline.
+    """
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command], check=True, **kwargs)
+        seconds, kilobytes = report.read().split()[-2:]
+    return float(seconds), float(kilobytes) / 1024.0
