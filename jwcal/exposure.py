@@ -146,7 +146,7 @@ class Exposure:
         return self.hdus[0].header
 
     def peek_primary(self):
-        """The primary header, without marking it as changed."""
+        """Return the primary header without marking it as changed."""
         return self.hdus[0].peek_header()
 
     def names(self) -> list[str]:

@@ -12,7 +12,7 @@ log = logging.getLogger("jwcal")
 
 
 def same_file(source: str, output: str) -> bool:
-    """True when ``output`` names the file ``source`` (so writing would modify an input)."""
+    """Tell whether ``output`` names the file ``source`` (so writing would modify an input)."""
     if "-" in (source, output) or not (os.path.exists(source) and os.path.exists(output)):
         return False
     return os.path.samefile(source, output)

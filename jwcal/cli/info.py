@@ -52,8 +52,10 @@ def format_line(summary: dict) -> str:
 @options.source_arg
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
 def command(source, as_json):
-    """Describe each exposure of a stream on one line: file, instrument/detector, the shape (and
-    type) of each HDU, and the calibration steps recorded by its S_* keywords.
+    """Describe each exposure of a stream on one line.
+
+    The fields, separated by tabs: file, instrument/detector, the shape (and type) of each HDU,
+    and the calibration steps recorded by the S_* keywords.
 
     Only headers are read; data sections are skipped.
 

@@ -35,13 +35,13 @@ class JwcalGroup(click.Group):
     """Turns jwcal's exceptions into exit codes: 1 for data errors, 2 for usage, quiet on EPIPE."""
 
     def invoke(self, ctx):
-        command = ctx.protected_args[0] if ctx.protected_args else ""
+        """Run the subcommand, mapping jwcal's exceptions to click's exit codes."""
         try:
             return super().invoke(ctx)
         except JwcalUsageError as exc:
             raise click.UsageError(str(exc), ctx=ctx) from None
         except JwcalError as exc:
-            raise _OneLineError(str(exc), command) from None
+            raise _OneLineError(str(exc), ctx.invoked_subcommand or "") from None
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(0)
@@ -51,7 +51,8 @@ class JwcalGroup(click.Group):
             if ctx.obj and ctx.obj.get("verbosity", 0) > 0:
                 raise
             raise _OneLineError(
-                f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", command
+                f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+                ctx.invoked_subcommand or "",
             ) from None
 
 

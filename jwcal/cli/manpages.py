@@ -6,6 +6,7 @@ from what this produces.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def _roff(text: str) -> str:
 
 def _paragraphs(help_text: str) -> str:
     out = []
-    for block in click.unstyle(help_text or "").split("\n\n"):
+    for block in inspect.cleandoc(click.unstyle(help_text or "")).split("\n\n"):
         block = block.strip("\n")
         if not block.strip():
             continue
@@ -42,6 +43,8 @@ def _paragraphs(help_text: str) -> str:
 def _options(command: click.Command, ctx: click.Context) -> str:
     out = []
     for param in command.get_params(ctx):
+        if not isinstance(param, click.Option):
+            continue
         record = param.get_help_record(ctx)
         if record is None:
             continue

@@ -9,4 +9,13 @@ from jwcal.io.output import FileBatch, check_writable, open_output, stdout_is_te
 from jwcal.io.reader import copy_stream, read_exposures, read_single
 from jwcal.io.tables import table_hdu
 
-__all__ = ["FileBatch", "check_writable", "copy_stream", "open_output", "read_exposures", "read_single", "stdout_is_terminal", "table_hdu"]
+__all__ = [
+    "FileBatch",
+    "check_writable",
+    "copy_stream",
+    "open_output",
+    "read_exposures",
+    "read_single",
+    "stdout_is_terminal",
+    "table_hdu",
+]

@@ -17,7 +17,7 @@ class OutputExistsError(JwcalError):
 
 
 def stdout_is_terminal() -> bool:
-    """True when stdout is a terminal (where FITS bytes must never go)."""
+    """Tell whether stdout is a terminal (where FITS bytes must never go)."""
     return sys.stdout is None or sys.stdout.isatty()
 
 

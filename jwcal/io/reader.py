@@ -75,7 +75,9 @@ class _Walker:
         if got < BLOCK and self.offset == got and starts_hdu(bytes(buffer)) is None:
             raise DataError(f"{self.label}: not a FITS file (no SIMPLE card)")
         if got < BLOCK:
-            raise DataError(f"{self.label}: truncated FITS stream (ends inside the block at byte {self.offset - got})")
+            raise DataError(
+                f"{self.label}: truncated FITS stream (ends inside the block at byte {self.offset - got})"
+            )
         return bytes(buffer)
 
     def peek_kind(self) -> str | None:
@@ -86,7 +88,8 @@ class _Walker:
             return None
         kind = starts_hdu(self.pending)
         if kind is None:
-            where = "not a FITS file" if self.offset <= BLOCK else f"unexpected bytes at {self.offset - BLOCK}"
+            first = self.offset <= BLOCK
+            where = "not a FITS file" if first else f"unexpected bytes at {self.offset - BLOCK}"
             raise DataError(f"{self.label}: {where} (no SIMPLE or XTENSION card)")
         return kind
 

@@ -33,7 +33,8 @@ def image_header(header, data: np.ndarray | None, *, primary: bool):
 
     shape = () if data is None else data.shape
     bitpix, bzero = (8, 0.0) if data is None else image_format(data.dtype)
-    values = [("SIMPLE", True) if primary else ("XTENSION", "IMAGE"), ("BITPIX", bitpix), ("NAXIS", len(shape))]
+    values = [("SIMPLE", True) if primary else ("XTENSION", "IMAGE")]
+    values += [("BITPIX", bitpix), ("NAXIS", len(shape))]
     values += [(f"NAXIS{axis}", size) for axis, size in enumerate(reversed(shape), start=1)]
     values += [("EXTEND", True)] if primary else [("PCOUNT", 0), ("GCOUNT", 1)]
     if bzero:

@@ -6,7 +6,8 @@ import numpy as np
 from astropy.io import fits
 
 
-def uncal_hdulist(seed=0, nints=2, ngroups=4, ny=8, nx=9, filename="jw01234001001_01101_00001_nrcb1_uncal.fits"):
+def uncal_hdulist(seed=0, nints=2, ngroups=4, ny=8, nx=9,
+                  filename="jw01234001001_01101_00001_nrcb1_uncal.fits"):
     """A tiny level-1b-like file: uint16 4-D SCI, an INT_TIMES table and an ASDF-like byte table."""
     rng = np.random.default_rng(seed)
     primary = fits.PrimaryHDU()

@@ -1,9 +1,9 @@
 """Round trips of FITS streams through jwcal.io, checked with astropy as the independent reader."""
 
 import io
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +13,6 @@ from jwcal.errors import DataError, MissingExtensionError, UsageError
 from jwcal.exposure import HDU
 from jwcal.io import open_output, read_exposures, read_single
 from jwcal.io.writer import exposure_chunks
-from tests import factories
 
 
 def _bytes_of(exposure):

@@ -1,0 +1,101 @@
+"""Import direction between the layers, and the option <-> step-parameter parity of every command."""
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+
+import jwcal
+from jwcal.cli.main import COMMAND_MODULES, cli
+from jwcal.cli.options import IO_PARAMETERS
+
+PACKAGE = Path(jwcal.__file__).parent
+
+# What each layer may import (top-level package names, or jwcal submodules by prefix).
+ALLOWED = {
+    "algorithms": {"numpy", "numba", "scipy", "math", "jwcal.dq", "jwcal.algorithms"},
+    "steps": {"numpy", "scipy", "astropy", "jwcal.algorithms", "jwcal.steps", "jwcal.exposure",
+              "jwcal.dq", "jwcal.errors", "jwcal.products"},
+    "io": {"numpy", "astropy", "fitsio", "jwcal.io", "jwcal.exposure", "jwcal.errors", "jwcal.products"},
+}
+HEAVY = {"numpy", "astropy", "numba", "scipy", "fitsio", "rich"}
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node, node.module
+
+
+def _allowed(module: str, allowed: set[str]) -> bool:
+    if not module.startswith("jwcal") and module.split(".")[0] not in {
+        "numpy", "numba", "scipy", "astropy", "fitsio", "click", "rich"
+    }:
+        return True  # the standard library
+    return any(module == a or module.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_what_it_may(layer):
+    offences = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} imports {module}"
+        for path in sorted((PACKAGE / layer).glob("*.py"))
+        for node, module in _imports(path)
+        if not _allowed(module, ALLOWED[layer])
+    ]
+    assert offences == []
+
+
+def test_cli_modules_import_heavy_packages_only_inside_functions():
+    offences = []
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in HEAVY or name.startswith(("jwcal.io", "jwcal.steps", "jwcal.algorithms")):
+                        offences.append(f"{path.name}:{node.lineno} imports {name} at module level")
+    assert offences == []
+
+
+def test_every_command_module_is_registered():
+    modules = {p.stem for p in (PACKAGE / "cli").glob("*.py")
+               if "command" in p.read_text() and "@click.command" in p.read_text()}
+    assert modules == set(COMMAND_MODULES)
+
+
+def _step_commands():
+    for stem in COMMAND_MODULES:
+        try:
+            step = importlib.import_module(f"jwcal.steps.{stem}")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(step, "run"):
+            yield stem, step
+
+
+@pytest.mark.parametrize(("stem", "step"), list(_step_commands()))
+def test_options_map_one_to_one_onto_step_parameters(stem, step):
+    command = importlib.import_module(f"jwcal.cli.{stem}").command
+    options = {p.name for p in command.params} - IO_PARAMETERS
+    signature = inspect.signature(step.run)
+    keyword_only = {n for n, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert options == keyword_only
+
+
+def test_io_layer_is_independent_of_steps_and_cli():
+    for path in (PACKAGE / "io").glob("*.py"):
+        for _, module in _imports(path):
+            assert not module.startswith(("jwcal.steps", "jwcal.algorithms", "jwcal.cli")), path
+
+
+def test_group_help_lists_every_registered_command():
+    assert set(cli.commands) >= {"cat", "split", "info"}
