@@ -53,9 +53,10 @@ def _options(command: click.Command, ctx: click.Context) -> str:
     return "\n".join(out)
 
 
-def render(command: click.Command, name: str, parent: click.Context | None = None) -> str:
+def render(command: click.Command, name: str, parent: click.Context | None = None,
+           context: click.Context | None = None) -> str:
     """Return the man page of ``command`` invoked as ``name`` (e.g. ``jwcal cat``)."""
-    ctx = click.Context(command, info_name=name.split()[-1], parent=parent)
+    ctx = context or click.Context(command, info_name=name.split()[-1], parent=parent)
     usage = " ".join(command.collect_usage_pieces(ctx))
     page = name.replace(" ", "-")
     sections = [
@@ -86,8 +87,9 @@ def pages() -> dict[str, str]:
     """Return ``{file name: page text}`` for the group and every command."""
     from jwcal.cli.main import cli
 
-    root = click.Context(cli, info_name="jwcal")
-    result = {"jwcal.1": render(cli, "jwcal")}
+    # the group's context settings (e.g. -h as a help option) reach subcommands as in a real run
+    root = click.Context(cli, info_name="jwcal", **cli.context_settings)
+    result = {"jwcal.1": render(cli, "jwcal", parent=None, context=root)}
     for sub_name, sub in cli.commands.items():
         result[f"jwcal-{sub_name}.1"] = render(sub, f"jwcal {sub_name}", parent=root)
     return result
