@@ -45,6 +45,8 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
     check_writable(output, overwrite=overwrite)
     with open_output(output, overwrite=overwrite) as sink:
         for exposure in track(read_exposures(source), label or "processing"):
+            name = exposure.label
             sink.write(process(exposure))
-            log.info("%s: done", exposure.label)
+            del exposure  # free it before the next one is read: memory of one exposure
+            log.info("%s: done", name)
         return sink.count

@@ -36,12 +36,17 @@ def command(source, output, suffix, overwrite):
     from jwcal.io.naming import product_filename
 
     os.makedirs(output, exist_ok=True)
+    index = 0
     with FileBatch(overwrite=overwrite) as batch:
-        for index, exposure in enumerate(track(read_exposures(source), "splitting")):
+        # no enumerate(): its reused result tuple would keep the previous exposure alive while the
+        # next one is read, doubling the peak memory
+        for exposure in track(read_exposures(source), "splitting"):
             path = os.path.join(output, product_filename(exposure, index, suffix))
             sink = batch.open(path)
             try:
                 sink.write(exposure)
             finally:
                 sink.close()
+            del exposure  # free this exposure before the next one is read
+            index += 1
             log.info("%s", path)
