@@ -11,7 +11,7 @@ SUFFIXES = (
 )
 
 
-def root_from_header(header, index: int | None = None) -> str | None:
+def root_from_header(header) -> str | None:
     """Return the product root from FILENAME, else from the exposure-id keywords, else None."""
     filename = str(header.get("FILENAME", "") or "").strip()
     if filename:
