@@ -1,0 +1,140 @@
+"""Reference files in CRDS layouts: matching them to the science data and cutting subarrays.
+
+Every detector-level step takes its reference files as explicit paths; the command reads them
+into :class:`~jwcal.exposure.Exposure` values and the step calls :func:`reference_array` to get the
+array matching the science exposure (checked for detector, cut to the science subarray).
+The rules are jwst's ``lib/reffile_utils.py``: the 1-based SUBSTRT1/2 and SUBSIZE1/2 keywords
+place both arrays on the full frame; a reference without them must be full frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jwcal import dq
+from jwcal.errors import ReferenceFileError
+from jwcal.exposure import Exposure
+
+#: Full-frame (rows, columns) per instrument, reference pixels included.
+FULL_FRAME = {"MIRI": (1024, 1032)}
+NIR_FULL_FRAME = (2048, 2048)
+
+
+def full_frame_shape(instrument: str) -> tuple[int, int]:
+    """Return the full-frame (rows, columns) of an instrument's detectors."""
+    return FULL_FRAME.get(str(instrument).upper(), NIR_FULL_FRAME)
+
+
+def subarray_box(header, shape: tuple[int, ...], instrument: str) -> tuple[int, int, int, int]:
+    """Return the 0-based (ystart, xstart, ny, nx) of an array on the full frame.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        A header carrying SUBSTRT1/2 (1-based corner) and SUBSIZE1/2, or none of them.
+    shape : tuple of int
+        The array's shape; its last two axes (rows, columns) win over SUBSIZE (NIRSpec IRS2).
+    instrument : str
+        Decides the full-frame size assumed when the keywords are absent.
+
+    Raises
+    ------
+    ReferenceFileError
+        Keywords absent on an array that is not full frame, or a start below 1.
+    """
+    ny, nx = shape[-2], shape[-1]
+    if "SUBSTRT1" not in header or "SUBSTRT2" not in header:
+        if (ny, nx) != full_frame_shape(instrument):
+            raise ReferenceFileError(f"array of {ny}x{nx} pixels has no SUBSTRT1/SUBSTRT2 keywords")
+        return 0, 0, ny, nx
+    xstart, ystart = int(header["SUBSTRT1"]), int(header["SUBSTRT2"])
+    if xstart < 1 or ystart < 1:
+        raise ReferenceFileError(f"SUBSTRT1/SUBSTRT2 = {xstart}/{ystart}: must be at least 1")
+    return ystart - 1, xstart - 1, ny, nx
+
+
+def _detector_check(science: Exposure, reference: Exposure, reftype: str) -> None:
+    sci, ref = science.peek_primary(), reference.peek_primary()
+    for key in ("INSTRUME", "DETECTOR"):
+        want, have = sci.get(key), ref.get(key)
+        if want and have and str(want).strip().upper() != str(have).strip().upper():
+            raise ReferenceFileError(f"{reftype} reference is for {key} {have}, the data are {want}")
+
+
+def reference_array(science: Exposure, reference: Exposure, extname: str, reftype: str,
+                    science_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Return the ``extname`` array of ``reference`` matching the science exposure's pixels.
+
+    Parameters
+    ----------
+    science : Exposure
+        The exposure to calibrate; its SCI header and shape define the subarray.
+    reference : Exposure
+        A CRDS-layout reference file (full frame or a larger subarray).
+    extname : str
+        The reference HDU holding the array (``SCI``, ``DQ``, ``COEFFS``, ...).
+    reftype : str
+        GAIN, READNOISE, MASK, ... for messages.
+    science_shape : tuple of int, optional
+        Shape of the science data (default: the SCI HDU's shape from its header).
+
+    Returns
+    -------
+    numpy.ndarray
+        The reference array, shape ``(..., ny, nx)`` of the science data; a view when possible,
+        never written to by jwcal.
+
+    Raises
+    ------
+    ReferenceFileError
+        Wrong instrument/detector, a missing extension, or a box that does not contain the data.
+    """
+    _detector_check(science, reference, reftype)
+    if extname not in reference:
+        raise ReferenceFileError(f"{reftype} reference has no {extname} extension")
+    instrument = science.peek_primary().get("INSTRUME", "")
+    sci_header = science.peek_primary()
+    shape = science_shape or science["SCI"].shape
+    data = reference[extname].data
+    if data is None or data.ndim < 2:
+        raise ReferenceFileError(f"{reftype} reference {extname} is not an image")
+    sy, sx, ny, nx = subarray_box(sci_header, shape, instrument)
+    ry, rx, rny, rnx = subarray_box(_geometry_header(reference, extname), data.shape, instrument)
+    y0, x0 = sy - ry, sx - rx
+    if y0 < 0 or x0 < 0 or y0 + ny > rny or x0 + nx > rnx:
+        raise ReferenceFileError(
+            f"{reftype} reference ({rny}x{rnx} at {ry + 1},{rx + 1}) does not cover the data "
+            f"({ny}x{nx} at {sy + 1},{sx + 1})"
+        )
+    return data[..., y0:y0 + ny, x0:x0 + nx]
+
+
+def _geometry_header(reference: Exposure, extname: str):
+    """SUBSTRT keywords live in the primary header of CRDS files, sometimes in the extension."""
+    primary = reference.peek_primary()
+    if "SUBSTRT1" in primary:
+        return primary
+    return reference[extname].peek_header()
+
+
+def mask_dq(science: Exposure, mask: Exposure) -> np.ndarray:
+    """Return the MASK reference's DQ as standard jwst bits (uint32), cut to the science pixels.
+
+    A DQ_DEF table maps the file's bit values to flag names; each row's pixels get the standard
+    bit of that name, so private bit positions are remapped (stdatamodels' ``dynamic_mask``).
+    Names unknown to :mod:`jwcal.dq` are ignored. Without DQ_DEF the values are used as they are.
+    """
+    raw = np.asarray(reference_array(science, mask, "DQ", "MASK")).astype(np.uint32)
+    table = mask.get("DQ_DEF")
+    if table is None or table.data is None or len(table.data) == 0:
+        return raw
+    remapped = np.zeros_like(raw)
+    names = {name.upper(): name for name in table.data.dtype.names}
+    if "VALUE" not in names or "NAME" not in names:
+        raise ReferenceFileError("MASK reference DQ_DEF needs VALUE and NAME columns")
+    for value, name in zip(table.data[names["VALUE"]], table.data[names["NAME"]], strict=True):
+        text = name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)
+        flag = dq.PIXEL.get(text.strip().upper())
+        if flag:
+            remapped[(raw & np.uint32(value)) != 0] |= np.uint32(flag)
+    return remapped
