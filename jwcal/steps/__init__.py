@@ -1,0 +1,1 @@
+"""Steps: ``run(exposure, *, parameters) -> exposure``; headers, provenance, DQ rules."""
