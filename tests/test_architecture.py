@@ -29,6 +29,9 @@ def _imports(path: Path):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "jwcal":
+            for alias in node.names:  # ``from jwcal import dq`` imports jwcal.dq
+                yield node, f"jwcal.{alias.name}"
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node, node.module
 
@@ -66,14 +69,24 @@ def test_cli_modules_import_heavy_packages_only_inside_functions():
     assert offences == []
 
 
+def _registered_modules():
+    """Registered command modules, with the subcommand modules of groups (``SUBCOMMAND_MODULES``)."""
+    stems = []
+    for stem in COMMAND_MODULES:
+        stems.append(stem)
+        stems.extend(getattr(importlib.import_module(f"jwcal.cli.{stem}"), "SUBCOMMAND_MODULES", ()))
+    return stems
+
+
 def test_every_command_module_is_registered():
     modules = {p.stem for p in (PACKAGE / "cli").glob("*.py")
-               if "command" in p.read_text() and "@click.command" in p.read_text()}
-    assert modules == set(COMMAND_MODULES)
+               if any(isinstance(node, ast.FunctionDef) and node.name == "command"
+                      for node in ast.parse(p.read_text()).body)}
+    assert modules == set(_registered_modules())
 
 
 def _step_commands():
-    for stem in COMMAND_MODULES:
+    for stem in _registered_modules():
         try:
             step = importlib.import_module(f"jwcal.steps.{stem}")
         except ModuleNotFoundError:

@@ -111,10 +111,13 @@ def cli(ctx, verbose, quiet):
 
 
 # One line per command module (jwcal/cli/<stem>.py, each defining ``command``), in help order.
+# A group module (``@click.group`` named ``command``) lists its subcommand modules in
+# ``SUBCOMMAND_MODULES`` and adds their ``command``s itself; see jwcal/cli/simulate.py.
 COMMAND_MODULES = (
     "cat",
     "split",
     "info",
+    "simulate",
 )
 
 

@@ -76,7 +76,7 @@ def render(command: click.Command, name: str, parent: click.Context | None = Non
             sub = command.commands[sub_name]
             sections.append(f".TP\n\\fB{sub_name}\\fR\n{_roff(sub.get_short_help_str(limit=200))}")
         sections.append(".SH EXIT STATUS\n0 success; 1 bad, truncated or unsupported data; 2 usage error.")
-        see_also = ",\n".join(f"\\fBjwcal-{n}\\fR(1)" for n in sorted(command.commands))
+        see_also = ",\n".join(f"\\fB{page}-{n}\\fR(1)" for n in sorted(command.commands))
         sections.append(".SH SEE ALSO\n" + see_also)
     else:
         sections.append(".SH SEE ALSO\n\\fBjwcal\\fR(1)")
@@ -90,9 +90,17 @@ def pages() -> dict[str, str]:
     # the group's context settings (e.g. -h as a help option) reach subcommands as in a real run
     root = click.Context(cli, info_name="jwcal", **cli.context_settings)
     result = {"jwcal.1": render(cli, "jwcal", parent=None, context=root)}
-    for sub_name, sub in cli.commands.items():
-        result[f"jwcal-{sub_name}.1"] = render(sub, f"jwcal {sub_name}", parent=root)
+    _add_pages(result, cli, "jwcal", root)
     return result
+
+
+def _add_pages(result: dict[str, str], group: click.Group, prefix: str, parent: click.Context) -> None:
+    """Add a page per subcommand of ``group``, recursing into nested groups (``jwcal simulate ramp``)."""
+    for sub_name, sub in group.commands.items():
+        name = f"{prefix} {sub_name}"
+        result[f"{name.replace(' ', '-')}.1"] = render(sub, name, parent=parent)
+        if isinstance(sub, click.Group):
+            _add_pages(result, sub, name, click.Context(sub, info_name=sub_name, parent=parent))
 
 
 def write(directory: str) -> list[Path]:
