@@ -118,6 +118,7 @@ COMMAND_MODULES = (
     "split",
     "info",
     "simulate",
+    "dq_init",
 )
 
 
