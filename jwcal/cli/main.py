@@ -119,6 +119,7 @@ COMMAND_MODULES = (
     "info",
     "simulate",
     "dq_init",
+    "refs",
 )
 
 
