@@ -120,6 +120,7 @@ COMMAND_MODULES = (
     "simulate",
     "dq_init",
     "refs",
+    "fix_targ_coords",
 )
 
 
