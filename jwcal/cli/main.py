@@ -121,6 +121,7 @@ COMMAND_MODULES = (
     "dq_init",
     "refs",
     "fix_targ_coords",
+    "resample",
 )
 
 
