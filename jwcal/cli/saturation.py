@@ -1,0 +1,45 @@
+"""``jwcal saturation``: flag saturated groups from a SATURATION reference."""
+
+from __future__ import annotations
+
+import click
+
+from jwcal.cli import options
+
+
+@click.command("saturation", short_help="Flag saturated and A/D-floor groups (SATURATION reference).")
+@options.source_arg
+@options.output_opt
+@options.overwrite_opt
+@options.reference_opt("saturation", "SATURATION")
+@click.option("--n-pix-grow-sat", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Layers of neighbours of a saturated pixel also flagged SATURATED (charge spilling).")
+@click.option("--use-readpatt/--no-use-readpatt", default=True, show_default=True,
+              help="Use the NFRAMES/GROUPGAP read pattern to flag groups whose average hides a "
+              "saturated frame.")
+def command(source, output, overwrite, saturation, n_pix_grow_sat, use_readpatt):
+    """Flag saturation in ramps (``_ramp`` layout, after dq-init).
+
+    A group reaching the pixel's SATURATION threshold is flagged SATURATED in GROUPDQ, with every
+    later group of the integration and (per group) its neighbours within --n-pix-grow-sat pixels.
+    Groups at or below 0 DN get AD_FLOOR|DO_NOT_USE. The reference DQ is OR-ed into PIXELDQ;
+    NO_SAT_CHECK pixels and NaN thresholds are never flagged. S_SATURA=COMPLETE. A reference for
+    another detector, or one not covering the data, is an error (exit 1).
+
+    \b
+    Example:
+      jwcal dq-init --mask m.fits x_uncal.fits | jwcal saturation --saturation sat.fits > x_ramp.fits
+    """
+    from jwcal.cli.filters import run_filter
+    from jwcal.errors import DataError, ReferenceFileError
+    from jwcal.io import read_single
+    from jwcal.steps import saturation as step
+
+    try:
+        reference = read_single(saturation, what="SATURATION reference")
+    except DataError as exc:
+        raise ReferenceFileError(f"SATURATION reference: {exc}") from None
+    run_filter(source, output, overwrite,
+               lambda exposure: step.run(exposure, saturation=reference, n_pix_grow_sat=n_pix_grow_sat,
+                                         use_readpatt=use_readpatt),
+               label="saturation")

@@ -1,0 +1,102 @@
+"""Shared pieces of the detector-1 filters on the ``_ramp`` layout (SCI 4-D, PIXELDQ, GROUPDQ).
+
+Used by saturation, superbias, linearity, dark and refpix: reading the ramp's arrays with shape
+checks, reading a reference file's DQ with its DQ_DEF table, and building the output exposure
+with new arrays and the step's status keyword.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jwcal import dq
+from jwcal.errors import DataError, MissingExtensionError, ReferenceFileError
+from jwcal.exposure import HDU, Exposure
+from jwcal.steps.references import reference_array
+
+
+def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (SCI float32 4-D, PIXELDQ uint32 2-D, GROUPDQ uint8 4-D) of a ``_ramp`` exposure.
+
+    Raises
+    ------
+    MissingExtensionError
+        PIXELDQ or GROUPDQ absent (run ``jwcal dq-init`` first).
+    DataError
+        SCI not 4-D, or DQ arrays of the wrong shape.
+    """
+    for name in ("SCI", "PIXELDQ", "GROUPDQ"):
+        if name not in exposure:
+            hint = " (run jwcal dq-init first)" if name != "SCI" else ""
+            raise MissingExtensionError(f"{exposure.label}: {step} needs a {name} extension{hint}")
+    sci = np.asarray(exposure["SCI"].data)
+    if sci.ndim != 4:
+        raise DataError(f"{exposure.label}: SCI is {sci.ndim}-D, {step} needs a 4-D ramp "
+                        "(nints, ngroups, ny, nx)")
+    pixeldq = np.asarray(exposure["PIXELDQ"].data)
+    groupdq = np.asarray(exposure["GROUPDQ"].data)
+    if pixeldq.shape != sci.shape[2:] or groupdq.shape != sci.shape:
+        raise DataError(f"{exposure.label}: PIXELDQ {pixeldq.shape} / GROUPDQ {groupdq.shape} do not match "
+                        f"SCI {sci.shape}")
+    return sci.astype(np.float32, copy=False), pixeldq.astype(np.uint32, copy=False), \
+        groupdq.astype(np.uint8, copy=False)
+
+
+def reference_dq(science: Exposure, reference: Exposure, reftype: str) -> np.ndarray:
+    """Return a reference file's DQ as standard bits (uint32, cut to the science pixels).
+
+    Zeros when the file has no DQ extension; a DQ_DEF table remaps the file's bit values by name
+    (stdatamodels' ``dynamic_mask``).
+    """
+    if "DQ" not in reference:
+        return np.zeros(science["SCI"].shape[-2:], np.uint32)
+    raw = np.asarray(reference_array(science, reference, "DQ", reftype)).astype(np.uint32)
+    table = reference.get("DQ_DEF")
+    if table is None or table.data is None or len(table.data) == 0:
+        return raw
+    names = {name.upper(): name for name in table.data.dtype.names}
+    if "VALUE" not in names or "NAME" not in names:
+        raise ReferenceFileError(f"{reftype} reference DQ_DEF needs VALUE and NAME columns")
+    remapped = np.zeros_like(raw)
+    for value, name in zip(table.data[names["VALUE"]], table.data[names["NAME"]], strict=True):
+        text = name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)
+        flag = dq.PIXEL.get(text.strip().upper())
+        if flag:
+            remapped[(raw & np.uint32(value)) != 0] |= np.uint32(flag)
+    return remapped
+
+
+def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, history: str,
+            status: str = "COMPLETE") -> Exposure:
+    """Return a new exposure with some image HDUs replaced (or added) and ``keyword = status``.
+
+    HDUs not named in ``arrays`` are shared with the input (never modified); replaced ones keep
+    their header.
+    """
+    hdus = []
+    done = set()
+    for hdu in exposure:
+        name = hdu.name
+        if name == "PRIMARY":
+            primary = hdu.peek_header().copy()
+            primary[keyword] = status
+            primary["HISTORY"] = history
+            hdus.append(HDU(header=primary))
+        elif name in arrays:
+            header = hdu.peek_header().copy()
+            for key in ("BZERO", "BSCALE", "BLANK"):
+                header.remove(key, ignore_missing=True)
+            hdus.append(HDU.image(name, arrays[name], header))
+            done.add(name)
+        else:
+            hdus.append(hdu)
+    new = Exposure(hdus, source=exposure.source)
+    for name, data in arrays.items():
+        if name not in done:
+            new.set(name, HDU.image(name, data), after="GROUPDQ")
+    return new
+
+
+def skipped(exposure: Exposure, keyword: str, why: str) -> Exposure:
+    """Return the exposure unchanged but for ``keyword = 'SKIPPED'`` and a HISTORY card."""
+    return replace(exposure, {}, keyword, f"skipped: {why}", status="SKIPPED")
