@@ -51,3 +51,10 @@ def write(hdul, path):
     """Write an HDUList and return the path as a string."""
     hdul.writeto(path)
     return str(path)
+
+
+def superbias_ref(ny=8, nx=9, value=1000.0, dq_bits=None, **kw):
+    """A SUPERBIAS reference: SCI (DN) and DQ."""
+    bias = np.full((ny, nx), value, np.float32) if np.isscalar(value) else np.asarray(value, np.float32)
+    bits = np.zeros((ny, nx), np.uint32) if dq_bits is None else np.asarray(dq_bits, np.uint32)
+    return reference("SUPERBIAS", {"SCI": bias, "DQ": bits}, ny, nx, **kw)

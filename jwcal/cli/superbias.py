@@ -1,0 +1,36 @@
+"""``jwcal superbias``: subtract the SUPERBIAS reference from every group."""
+
+from __future__ import annotations
+
+import click
+
+from jwcal.cli import options
+
+
+@click.command("superbias", short_help="Subtract the SUPERBIAS reference from every group.")
+@options.source_arg
+@options.output_opt
+@options.overwrite_opt
+@options.reference_opt("superbias", "SUPERBIAS")
+def command(source, output, overwrite, superbias):
+    """Subtract the superbias frame from every group of every integration (``_ramp`` layout).
+
+    NaN bias values count as 0; the reference DQ is OR-ed into PIXELDQ; a ZEROFRAME is corrected
+    too (its zeros, which mark unusable values, stay 0). S_SUPERB=COMPLETE. A reference for another
+    detector, or one not covering the data, is an error (exit 1).
+
+    \b
+    Example:
+      jwcal saturation --saturation sat.fits x.fits | jwcal superbias --superbias bias.fits > y.fits
+    """
+    from jwcal.cli.filters import run_filter
+    from jwcal.errors import DataError, ReferenceFileError
+    from jwcal.io import read_single
+    from jwcal.steps import superbias as step
+
+    try:
+        reference = read_single(superbias, what="SUPERBIAS reference")
+    except DataError as exc:
+        raise ReferenceFileError(f"SUPERBIAS reference: {exc}") from None
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, superbias=reference),
+               label="superbias")
