@@ -123,6 +123,7 @@ COMMAND_MODULES = (
     "fix_targ_coords",
     "resample",
     "saturation",
+    "jump",
     "superbias",
 )
 

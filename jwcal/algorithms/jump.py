@@ -1,0 +1,465 @@
+"""Jump (cosmic-ray) detection in up-the-ramp data: the two-point difference method.
+
+The rules are those of stcal's ``jump/twopoint_difference.py`` (stcal 1.20): everything is done in
+electrons (``data * gain``), the first differences of a pixel are pooled over all integrations,
+and one of three detectors runs:
+
+* **iterative** (the usual 3-10 groups): on ``|diff|``, a clipped median (largest value dropped
+  when at least 4 differences are usable, the minimum when only 2), noise
+  ``sqrt(|median| + (readnoise * gain)**2 / nframes)``, the largest outlier above the threshold
+  for the number of usable differences is flagged and removed, repeat;
+* **single pass** (at least ``min_diffs_single_pass`` usable differences): every difference whose
+  distance from the plain median exceeds ``rejection_threshold`` sigma;
+* **sigma clipping** (at least ``minimum_sigclip_groups`` integrations, or groups when
+  ``only_use_ints`` is False): astropy-style iterative clipping (median centre, standard deviation,
+  5 iterations) of each difference across integrations (or of all differences of the pixel).
+
+Then the four neighbours of jumps between ``min_jump_to_flag_neighbors`` and
+``max_jump_to_flag_neighbors`` sigma are flagged, groups after large jumps are flagged
+(``after_jump_flag_*``), and JUMP_DET is removed where a group is also DO_NOT_USE or SATURATED.
+
+Every pixel's ramp is read once, in a numba kernel parallel over rows; a second light kernel over
+the uint8 flags does the neighbour and after-jump flagging.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from jwcal import dq
+
+JUMP = np.uint8(dq.JUMP_DET)
+SAT = np.uint8(dq.SATURATED)
+DNU = np.uint8(dq.DO_NOT_USE)
+BAD = np.uint8(dq.SATURATED | dq.DO_NOT_USE)
+
+MODE_ITERATIVE, MODE_SINGLE_PASS, MODE_SIGCLIP_INTS, MODE_SIGCLIP_ALL = 0, 1, 2, 3
+MODE_NAMES = {MODE_ITERATIVE: "iterative", MODE_SINGLE_PASS: "single pass",
+              MODE_SIGCLIP_INTS: "sigma clipping across integrations",
+              MODE_SIGCLIP_ALL: "sigma clipping across groups and integrations"}
+
+# Bits of the per-group scratch code written by the first kernel.
+_C_NEIGHBOUR = np.uint8(1)  # min_jump_to_flag_neighbors < ratio < max_jump_to_flag_neighbors
+_C_AFTER1 = np.uint8(2)  # diff - median >= after_jump_flag_e1
+_C_AFTER2 = np.uint8(4)  # diff - median >= after_jump_flag_e2
+_C_PRIMARY = np.uint8(8)  # JUMP_DET set after the primary detection
+
+
+def resolve_threads(maximum_cores: str | int) -> int:
+    """Return the number of threads for jwst's ``maximum_cores`` value.
+
+    Parameters
+    ----------
+    maximum_cores : str or int
+        ``'none'``/``'one'``, ``'quarter'``, ``'half'``, ``'all'`` or a whole number.
+
+    Returns
+    -------
+    int
+        Between 1 and the number of threads numba may use.
+
+    Raises
+    ------
+    ValueError
+        Anything else.
+    """
+    available = max(1, min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS))
+    text = str(maximum_cores).strip().lower()
+    if text in ("none", "one"):
+        return 1
+    if text == "quarter":
+        return max(1, available // 4)
+    if text == "half":
+        return max(1, available // 2)
+    if text == "all":
+        return available
+    if text.isdigit() and int(text) >= 1:
+        return min(int(text), available)
+    raise ValueError(f"maximum_cores must be a whole number >= 1, 'none', 'quarter', 'half' or 'all', "
+                     f"not {maximum_cores!r}")
+
+
+def all_dnu_groups(groupdq: np.ndarray) -> np.ndarray:
+    """Return which group planes have DO_NOT_USE on every pixel.
+
+    Parameters
+    ----------
+    groupdq : numpy.ndarray
+        uint8, shape (nints, ngroups, ny, nx).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, shape (nints, ngroups).
+    """
+    return _all_dnu_groups(groupdq)
+
+
+@njit(cache=True)
+def _all_dnu_groups(groupdq):
+    nints, ngroups, ny, nx = groupdq.shape
+    out = np.ones((nints, ngroups), np.bool_)
+    for i in range(nints):
+        for g in range(ngroups):
+            plane = groupdq[i, g]
+            done = False
+            for y in range(ny):
+                for x in range(nx):
+                    if plane[y, x] & DNU == 0:
+                        out[i, g] = False
+                        done = True
+                        break
+                if done:
+                    break
+    return out
+
+
+def choose_mode(nints: int, ngroups: int, all_dnu: np.ndarray, *, minimum_groups: int = 3,
+                minimum_sigclip_groups: int = 100, only_use_ints: bool = True,
+                min_diffs_single_pass: int = 10) -> int | None:
+    """Return the detector stcal would use (``MODE_*``), or None when it would skip.
+
+    Parameters
+    ----------
+    nints, ngroups : int
+        Ramp dimensions.
+    all_dnu : numpy.ndarray
+        bool (nints, ngroups), from :func:`all_dnu_groups`.
+    minimum_groups, minimum_sigclip_groups, only_use_ints, min_diffs_single_pass
+        jwst's JumpStep parameters of the same names.
+    """
+    per_int = all_dnu.sum(axis=1) if all_dnu.size else np.zeros(1, int)
+    min_usable_groups = ngroups - int(per_int.max())
+    total_groups = nints * ngroups - int(all_dnu.sum())
+    # stcal counts the all-DNU planes of the last integration only here (a quirk kept as is).
+    last_flagged = int(per_int[-1]) if per_int.size else 0
+    sigclip_groups = nints if only_use_ints else nints * ngroups - last_flagged
+    sigclip_fails = sigclip_groups < minimum_sigclip_groups
+    if min_usable_groups < minimum_groups and sigclip_fails:
+        return None
+    if only_use_ints and nints >= minimum_sigclip_groups:
+        return MODE_SIGCLIP_INTS
+    if not only_use_ints and total_groups >= minimum_sigclip_groups:
+        return MODE_SIGCLIP_ALL
+    if min_usable_groups - 1 >= min_diffs_single_pass:
+        return MODE_SINGLE_PASS
+    return MODE_ITERATIVE
+
+
+def two_point_difference(data: np.ndarray, groupdq: np.ndarray, gain: np.ndarray, readnoise: np.ndarray, *,
+                         nframes: int = 1, mode: int = MODE_ITERATIVE, rejection_threshold: float = 4.0,
+                         three_group_rejection_threshold: float = 6.0,
+                         four_group_rejection_threshold: float = 5.0, flag_4_neighbors: bool = True,
+                         min_jump_to_flag_neighbors: float = 10.0, max_jump_to_flag_neighbors: float = 1000.0,
+                         after_jump_flag_e1: float = 0.0, after_jump_flag_n1: int = 0,
+                         after_jump_flag_e2: float = 0.0, after_jump_flag_n2: int = 0,
+                         threads: int = 1) -> tuple[np.ndarray, int]:
+    """Flag jumps in a ramp cube; return the new GROUPDQ and the number of primary jump flags.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        float32 (nints, ngroups, ny, nx), DN.
+    groupdq : numpy.ndarray
+        uint8, same shape. Not modified.
+    gain : numpy.ndarray
+        (ny, nx), e-/DN. Pixels with gain <= 0 or NaN give no jumps (their differences are NaN or 0).
+    readnoise : numpy.ndarray
+        (ny, nx), CDS read noise in DN.
+    nframes : int
+        Frames averaged per group.
+    mode : int
+        One of ``MODE_*`` (see :func:`choose_mode`).
+    rejection_threshold, three_group_rejection_threshold, four_group_rejection_threshold : float
+        Sigma thresholds for >= 4, 2 and 3 usable differences (pooled over integrations).
+    flag_4_neighbors : bool
+        Flag the 4 edge neighbours of jumps whose significance lies strictly between
+        ``min_jump_to_flag_neighbors`` and ``max_jump_to_flag_neighbors``.
+    after_jump_flag_e1, after_jump_flag_e2 : float
+        Electrons; jumps at least this large get the next ``after_jump_flag_n1``/``_n2`` groups flagged.
+    threads : int
+        numba threads.
+
+    Returns
+    -------
+    groupdq : numpy.ndarray
+        uint8 (nints, ngroups, ny, nx), input flags with JUMP_DET added.
+    n_primary : int
+        JUMP_DET flags (pre-existing included) after the primary detection, before neighbours.
+    """
+    if data.ndim != 4 or groupdq.shape != data.shape or gain.shape != data.shape[2:] \
+            or readnoise.shape != data.shape[2:]:
+        raise ValueError("data/groupdq must be 4-D of one shape, gain/readnoise 2-D (ny, nx)")
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    groupdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
+    gain = np.ascontiguousarray(gain, dtype=np.float32)
+    readnoise = np.ascontiguousarray(readnoise, dtype=np.float32)
+    out = np.empty_like(groupdq)
+    code = np.empty_like(groupdq)
+    _primary(data, groupdq, gain, readnoise, float(nframes), int(mode), float(rejection_threshold),
+             float(four_group_rejection_threshold), float(three_group_rejection_threshold),
+             float(min_jump_to_flag_neighbors), float(max_jump_to_flag_neighbors),
+             float(after_jump_flag_e1), float(after_jump_flag_e2), out, code)
+    if mode in (MODE_SIGCLIP_INTS, MODE_SIGCLIP_ALL):
+        _sigclip_plane_reset(out, code)
+    counts = np.zeros(data.shape[2], np.int64)
+    _secondary(out, code, bool(flag_4_neighbors), int(after_jump_flag_n1), int(after_jump_flag_n2), counts)
+    return out, int(counts.sum())
+
+
+def _sigclip_plane_reset(out: np.ndarray, code: np.ndarray) -> None:
+    """Apply stcal's quirk: in a plane all JUMP or DNU, flags that are exactly JUMP are cleared."""
+    nints, ngroups = out.shape[:2]
+    for i in range(nints):
+        for g in range(ngroups):
+            plane = out[i, g]
+            if np.all(plane & (JUMP | DNU) != 0):
+                only = plane == JUMP
+                plane[only] = 0
+                code[i, g][only] &= ~_C_PRIMARY
+
+
+@njit(cache=True)
+def _nanmedian(values, n, tmp):
+    """Median of the finite entries of ``values[:n]`` (NaN if none); ``tmp`` is scratch."""
+    m = 0
+    for k in range(n):
+        v = values[k]
+        if not math.isnan(v):
+            tmp[m] = v
+            m += 1
+    if m == 0:
+        return np.nan
+    s = np.sort(tmp[:m])
+    if m % 2 == 1:
+        return s[m // 2]
+    return 0.5 * (s[m // 2 - 1] + s[m // 2])
+
+
+@njit(cache=True)
+def _clipped_median(values, n, tmp):
+    """Return stcal's ``calc_med_first_diffs`` of one pixel: max dropped (>= 4 usable), min (2), NaN."""
+    usable = 0
+    top = -np.inf
+    low = np.inf
+    for k in range(n):
+        v = values[k]
+        if not math.isnan(v):
+            usable += 1
+            if v > top:
+                top = v
+            if v < low:
+                low = v
+    if usable < 2:
+        return np.nan
+    if usable == 2:
+        return low
+    m = 0
+    for k in range(n):
+        v = values[k]
+        if not math.isnan(v) and (usable < 4 or v != top):
+            tmp[m] = v
+            m += 1
+    if m == 0:
+        return np.nan
+    s = np.sort(tmp[:m])
+    if m % 2 == 1:
+        return s[m // 2]
+    return 0.5 * (s[m // 2 - 1] + s[m // 2])
+
+
+@njit(cache=True)
+def _iterative(diffs, n, rn2_over_nframes, thr4, thr3, thr2, work, tmp, flags):
+    """Flag the largest outlier of ``|diffs|`` while it exceeds the threshold; sets ``flags``."""
+    usable = 0
+    for k in range(n):
+        v = diffs[k]
+        if math.isnan(v):
+            work[k] = np.nan
+        else:
+            work[k] = abs(v)
+            usable += 1
+    for _ in range(n):
+        if usable >= 4:
+            thr = thr4
+        elif usable == 3:
+            thr = thr3
+        elif usable == 2:
+            thr = thr2
+        else:
+            return
+        med = _clipped_median(work, n, tmp)
+        sigma = math.sqrt(abs(med) + rn2_over_nframes)
+        if sigma == 0.0 or math.isnan(sigma):
+            return
+        best = -1.0
+        for k in range(n):
+            if not math.isnan(work[k]):
+                r = abs(work[k] - med) / sigma
+                if r > best:
+                    best = r
+        if not best > thr:
+            return
+        for k in range(n):
+            if not math.isnan(work[k]) and abs(work[k] - med) / sigma == best:
+                flags[k] = True
+                work[k] = np.nan
+                usable -= 1
+
+
+@njit(cache=True)
+def _sigma_clip(values, idx, m, sigma, tmp, flags):
+    """Clip ``values[idx[:m]]`` like astropy ``sigma_clip`` (median, std, 5 iterations) into ``flags``."""
+    clipped = np.zeros(m, np.bool_)
+    for k in range(m):
+        if math.isnan(values[idx[k]]):
+            clipped[k] = True
+    for _ in range(5):
+        c = 0
+        total = 0.0
+        for k in range(m):
+            if not clipped[k]:
+                tmp[c] = values[idx[k]]
+                total += tmp[c]
+                c += 1
+        if c == 0:
+            break
+        s = np.sort(tmp[:c])
+        med = s[c // 2] if c % 2 == 1 else 0.5 * (s[c // 2 - 1] + s[c // 2])
+        mean = total / c
+        var = 0.0
+        for k in range(c):
+            var += (tmp[k] - mean) ** 2
+        std = math.sqrt(var / c)
+        lo = med - sigma * std
+        hi = med + sigma * std
+        changed = 0
+        for k in range(m):
+            if not clipped[k]:
+                v = values[idx[k]]
+                if v < lo or v > hi:
+                    clipped[k] = True
+                    changed += 1
+        if changed == 0:
+            break
+    for k in range(m):
+        if clipped[k] and not math.isnan(values[idx[k]]):
+            flags[idx[k]] = True
+
+
+@njit(cache=True, parallel=True)
+def _primary(data, gdq, gain, readnoise, nframes, mode, thr4, thr3, thr2, nbr_min, nbr_max, e1, e2,
+             out, code):
+    nints, ngroups, ny, nx = data.shape
+    ndiffs = ngroups - 1
+    n = nints * ndiffs
+    for y in prange(ny):
+        diffs = np.empty(n, np.float32)
+        work = np.empty(n, np.float64)
+        tmp = np.empty(n, np.float64)
+        idx = np.empty(n, np.int64)
+        flags = np.zeros(n, np.bool_)
+        for x in range(nx):
+            g = gain[y, x]
+            rn = readnoise[y, x] * g
+            rn2 = np.float64(rn * rn) / nframes
+            for i in range(nints):
+                prev = data[i, 0, y, x] * g
+                prev_bad = gdq[i, 0, y, x] & BAD != 0
+                out[i, 0, y, x] = gdq[i, 0, y, x]
+                code[i, 0, y, x] = _C_PRIMARY if gdq[i, 0, y, x] & JUMP else 0
+                for j in range(ndiffs):
+                    cur = data[i, j + 1, y, x] * g
+                    cur_bad = gdq[i, j + 1, y, x] & BAD != 0
+                    if prev_bad or cur_bad:
+                        diffs[i * ndiffs + j] = np.nan
+                    else:
+                        diffs[i * ndiffs + j] = cur - prev
+                    prev = cur
+                    prev_bad = cur_bad
+                    flags[i * ndiffs + j] = False
+            med = _nanmedian(diffs, n, tmp)
+            sigma = math.sqrt(abs(med) + rn2)
+            if sigma == 0.0:
+                sigma = np.nan
+            if mode == MODE_ITERATIVE:
+                _iterative(diffs, n, rn2, thr4, thr3, thr2, work, tmp, flags)
+            elif mode == MODE_SINGLE_PASS:
+                for k in range(n):
+                    if not math.isnan(diffs[k]) and abs(diffs[k] - med) / sigma > thr4:
+                        flags[k] = True
+            elif mode == MODE_SIGCLIP_INTS:
+                for j in range(ndiffs):
+                    for i in range(nints):
+                        idx[i] = i * ndiffs + j
+                    _sigma_clip(diffs, idx, nints, thr4, tmp, flags)
+            else:
+                for k in range(n):
+                    idx[k] = k
+                _sigma_clip(diffs, idx, n, thr4, tmp, flags)
+            for i in range(nints):
+                for j in range(ndiffs):
+                    k = i * ndiffs + j
+                    flag = gdq[i, j + 1, y, x]
+                    if flags[k] and flag & BAD == 0:
+                        flag |= JUMP
+                    out[i, j + 1, y, x] = flag
+                    c = np.uint8(0)
+                    if flag & JUMP:
+                        c |= _C_PRIMARY
+                    e = diffs[k] - med
+                    r = abs(e) / sigma
+                    if r > nbr_min and r < nbr_max:
+                        c |= _C_NEIGHBOUR
+                    if e >= e1:
+                        c |= _C_AFTER1
+                    if e >= e2:
+                        c |= _C_AFTER2
+                    code[i, j + 1, y, x] = c
+
+
+@njit(cache=True, parallel=True)
+def _secondary(out, code, neighbours, n1, n2, counts):
+    nints, ngroups, ny, nx = out.shape
+    src = _C_PRIMARY | _C_NEIGHBOUR
+    for y in prange(ny):
+        big1 = np.zeros(ngroups, np.bool_)
+        big2 = np.zeros(ngroups, np.bool_)
+        count = 0
+        for x in range(nx):
+            for i in range(nints):
+                for g in range(ngroups):
+                    if code[i, g, y, x] & _C_PRIMARY:
+                        count += 1
+                if neighbours:
+                    for g in range(1, ngroups):
+                        f = out[i, g, y, x]
+                        if f & BAD or f & JUMP:
+                            continue
+                        if (y > 0 and code[i, g, y - 1, x] & src == src) or \
+                                (y < ny - 1 and code[i, g, y + 1, x] & src == src) or \
+                                (x > 0 and code[i, g, y, x - 1] & src == src) or \
+                                (x < nx - 1 and code[i, g, y, x + 1] & src == src):
+                            out[i, g, y, x] = f | JUMP
+                if n1 > 0 or n2 > 0:
+                    for g in range(ngroups):
+                        jumped = g > 0 and out[i, g, y, x] & JUMP != 0
+                        big1[g] = jumped and code[i, g, y, x] & _C_AFTER1 != 0
+                        big2[g] = jumped and code[i, g, y, x] & _C_AFTER2 != 0
+                    for g in range(1, ngroups):
+                        if big1[g] or big2[g]:
+                            span = max(n1 if big1[g] else 0, n2 if big2[g] else 0)
+                            for h in range(g + 1, min(g + span, ngroups - 1) + 1):
+                                if out[i, h, y, x] & BAD == 0:
+                                    out[i, h, y, x] |= JUMP
+                for g in range(ngroups):
+                    f = out[i, g, y, x]
+                    if f & JUMP and f & BAD:
+                        out[i, g, y, x] = f & ~JUMP
+        counts[y] = count

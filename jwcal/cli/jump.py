@@ -1,0 +1,97 @@
+"""``jwcal jump``: flag cosmic-ray jumps in ramps (two-point difference)."""
+
+from __future__ import annotations
+
+import click
+
+from jwcal.cli import options
+
+
+@click.command("jump", short_help="Flag cosmic-ray jumps in ramps (GAIN, READNOISE references).")
+@options.source_arg
+@options.output_opt
+@options.overwrite_opt
+@options.reference_opt("gain", "GAIN")
+@options.reference_opt("readnoise", "READNOISE")
+@click.option("--rejection-threshold", default=4.0, show_default=True, type=click.FloatRange(min=0),
+              help="Sigma threshold with 4 or more usable differences.")
+@click.option("--three-group-rejection-threshold", default=6.0, show_default=True,
+              type=click.FloatRange(min=0), help="Sigma threshold with 2 usable differences (3 groups).")
+@click.option("--four-group-rejection-threshold", default=5.0, show_default=True,
+              type=click.FloatRange(min=0), help="Sigma threshold with 3 usable differences (4 groups).")
+@click.option("--maximum-cores", default="1", show_default=True, metavar="N|none|quarter|half|all",
+              help="Threads for the detection kernels.")
+@click.option("--flag-4-neighbors/--no-flag-4-neighbors", default=True, show_default=True,
+              help="Also flag the 4 edge neighbours of jumps within the min/max significance.")
+@click.option("--max-jump-to-flag-neighbors", default=1000.0, show_default=True, type=float,
+              help="Jumps above this many sigma do not get their neighbours flagged.")
+@click.option("--min-jump-to-flag-neighbors", default=10.0, show_default=True, type=float,
+              help="Jumps below this many sigma do not get their neighbours flagged.")
+@click.option("--after-jump-flag-dn1", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Jumps of at least this many DN get the groups within --after-jump-flag-time1 flagged.")
+@click.option("--after-jump-flag-time1", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds after a jump >= --after-jump-flag-dn1 whose groups are flagged (0: off).")
+@click.option("--after-jump-flag-dn2", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Second (larger) DN threshold for after-jump flagging.")
+@click.option("--after-jump-flag-time2", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds flagged after a jump >= --after-jump-flag-dn2 (0: off).")
+@click.option("--minimum-groups", default=3, show_default=True, type=click.IntRange(min=2),
+              help="Fewest usable groups per integration for the difference detectors.")
+@click.option("--minimum-sigclip-groups", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Integrations (or groups, with --no-only-use-ints) from which sigma clipping is used.")
+@click.option("--only-use-ints/--no-only-use-ints", default=True, show_default=True,
+              help="Sigma-clip each difference across integrations only (jwst's default), "
+              "not across groups too.")
+@click.option("--min-diffs-single-pass", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Usable differences from which all outliers are flagged in one pass, "
+              "not iteratively.")
+@options.skip_unsupported_opt
+def command(source, output, overwrite, gain, readnoise, rejection_threshold, three_group_rejection_threshold,
+            four_group_rejection_threshold, maximum_cores, flag_4_neighbors, max_jump_to_flag_neighbors,
+            min_jump_to_flag_neighbors, after_jump_flag_dn1, after_jump_flag_time1, after_jump_flag_dn2,
+            after_jump_flag_time2, minimum_groups, minimum_sigclip_groups, only_use_ints,
+            min_diffs_single_pass, skip_unsupported):
+    """Flag cosmic-ray jumps in ramps (``_ramp`` layout, after dq-init) with JUMP_DET in GROUPDQ.
+
+    jwst's two-point difference method, in electrons: the first differences of each pixel (all
+    integrations pooled) are compared with their median, sigma = sqrt(|median| + (readnoise *
+    gain)^2 / NFRAMES). With 3-10 groups the largest outlier is flagged and removed until none
+    exceeds the threshold (4, 5 or 6 sigma for >= 4, 3 or 2 usable differences); with more
+    groups every outlier is flagged in one pass; with >= 100 integrations each difference is
+    sigma-clipped across integrations. Saturated and DO_NOT_USE groups are ignored and never get
+    JUMP_DET. Neighbour and after-jump flagging as jwst. Pixels whose gain is NaN or <= 0 get
+    NO_GAIN_VALUE|DO_NOT_USE in PIXELDQ if they are already DO_NOT_USE, reference or non-science
+    pixels; elsewhere such a gain is an error (exit 1). S_JUMP=COMPLETE, PRIMECRS and EXTNCRS set.
+
+    Fewer than 3 groups: exit 1, or with --skip-unsupported the data pass through with
+    S_JUMP=SKIPPED. A reference for another detector or not covering the data: exit 1.
+
+    \b
+    Example:
+      jwcal dq-init --mask m.fits < x_uncal.fits | jwcal jump --gain g.fits --readnoise r.fits > x_jump.fits
+    """
+    from jwcal.cli.filters import run_filter
+    from jwcal.errors import DataError, ReferenceFileError
+    from jwcal.io import read_single
+    from jwcal.steps import jump as step
+
+    references = {}
+    for name, path in (("GAIN", gain), ("READNOISE", readnoise)):
+        try:
+            references[name] = read_single(path, what=f"{name} reference")
+        except DataError as exc:
+            raise ReferenceFileError(f"{name} reference: {exc}") from None
+    parameters = dict(
+        rejection_threshold=rejection_threshold,
+        three_group_rejection_threshold=three_group_rejection_threshold,
+        four_group_rejection_threshold=four_group_rejection_threshold, maximum_cores=maximum_cores,
+        flag_4_neighbors=flag_4_neighbors, max_jump_to_flag_neighbors=max_jump_to_flag_neighbors,
+        min_jump_to_flag_neighbors=min_jump_to_flag_neighbors, after_jump_flag_dn1=after_jump_flag_dn1,
+        after_jump_flag_time1=after_jump_flag_time1, after_jump_flag_dn2=after_jump_flag_dn2,
+        after_jump_flag_time2=after_jump_flag_time2, minimum_groups=minimum_groups,
+        minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
+        min_diffs_single_pass=min_diffs_single_pass, skip_unsupported=skip_unsupported)
+    run_filter(source, output, overwrite,
+               lambda exposure: step.run(exposure, gain=references["GAIN"], readnoise=references["READNOISE"],
+                                         **parameters),
+               label="jump")

@@ -1,0 +1,187 @@
+"""``jump``: flag cosmic-ray jumps in GROUPDQ by the two-point difference method (jwst's JumpStep).
+
+Input is a ``_ramp``-layout exposure (SCI float32 4-D, PIXELDQ, GROUPDQ); output is the same with
+JUMP_DET added to GROUPDQ, PIXELDQ |= NO_GAIN_VALUE|DO_NOT_USE where the gain is unusable,
+S_JUMP='COMPLETE', PRIMECRS/EXTNCRS and a HISTORY card with the parameters. SCI is passed through.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from jwcal import dq
+from jwcal.algorithms import jump as alg
+from jwcal.errors import DataError, MissingExtensionError, UnsupportedError, UsageError
+from jwcal.exposure import HDU, Exposure
+from jwcal.steps.dq_init import check_ramp
+from jwcal.steps.references import reference_array
+
+log = logging.getLogger("jwcal")
+
+#: PIXELDQ bits on which an unusable gain value is tolerated (the pixel is not science anyway).
+TOLERATED_BAD_GAIN = dq.DO_NOT_USE | dq.REFERENCE_PIXEL | dq.NON_SCIENCE
+
+
+def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_threshold: float = 4.0,
+        three_group_rejection_threshold: float = 6.0, four_group_rejection_threshold: float = 5.0,
+        maximum_cores: str = "1", flag_4_neighbors: bool = True, max_jump_to_flag_neighbors: float = 1000.0,
+        min_jump_to_flag_neighbors: float = 10.0, after_jump_flag_dn1: float = 0.0,
+        after_jump_flag_time1: float = 0.0, after_jump_flag_dn2: float = 0.0,
+        after_jump_flag_time2: float = 0.0,
+        minimum_groups: int = 3, minimum_sigclip_groups: int = 100, only_use_ints: bool = True,
+        min_diffs_single_pass: int = 10, skip_unsupported: bool = False) -> Exposure:
+    """Detect jumps in a ramp.
+
+    Parameters
+    ----------
+    exposure : Exposure
+        ``_ramp`` layout: SCI float32 (nints, ngroups, ny, nx) in DN, PIXELDQ uint32 (ny, nx),
+        GROUPDQ uint8 (nints, ngroups, ny, nx).
+    gain, readnoise : Exposure
+        GAIN (e-/DN) and READNOISE (CDS, DN) reference files covering the data.
+    rejection_threshold, three_group_rejection_threshold, four_group_rejection_threshold : float
+        Sigma thresholds (jwst's names; the three/four-group ones apply to 2/3 usable differences).
+    maximum_cores : str
+        Threads: a number, 'none', 'quarter', 'half' or 'all'.
+    flag_4_neighbors, max_jump_to_flag_neighbors, min_jump_to_flag_neighbors
+        Neighbour flagging of jumps between the two significances (sigma).
+    after_jump_flag_dn1, after_jump_flag_time1, after_jump_flag_dn2, after_jump_flag_time2 : float
+        Jumps of at least dn (DN) get the groups within time (s) after them flagged.
+    minimum_groups, minimum_sigclip_groups, only_use_ints, min_diffs_single_pass
+        Which detector runs (stcal's rules; see :func:`jwcal.algorithms.jump.choose_mode`).
+    skip_unsupported : bool
+        With fewer than 3 (usable) groups, pass the data through with S_JUMP='SKIPPED' instead of failing.
+
+    Returns
+    -------
+    Exposure
+        A new exposure; the input's arrays are not modified.
+
+    Raises
+    ------
+    DataError, MissingExtensionError
+        Not a consistent 4-D ramp with PIXELDQ/GROUPDQ; gain unusable on science pixels.
+    ReferenceFileError
+        A reference for another detector or not covering the data.
+    UnsupportedError
+        Fewer than 3 usable groups (unless ``skip_unsupported``).
+    UsageError
+        A bad ``maximum_cores``.
+    """
+    try:
+        threads = alg.resolve_threads(maximum_cores)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    nints, ngroups, ny, nx = check_ramp(exposure)
+    for name in ("PIXELDQ", "GROUPDQ"):
+        if name not in exposure:
+            raise MissingExtensionError(
+                f"{exposure.label}: jump needs a {name} extension (run jwcal dq-init first)")
+    if ngroups < 3:
+        return _unsupported(exposure, f"cannot apply jump detection with NGROUPS={ngroups} < 3",
+                            skip_unsupported)
+    sci = np.asarray(exposure["SCI"].data)
+    pixeldq_in = np.asarray(exposure["PIXELDQ"].data)
+    groupdq = np.asarray(exposure["GROUPDQ"].data)
+    if pixeldq_in.shape != (ny, nx) or groupdq.shape != sci.shape:
+        raise DataError(f"{exposure.label}: PIXELDQ {pixeldq_in.shape} / GROUPDQ {groupdq.shape} "
+                        f"do not match SCI {sci.shape}")
+    gain_2d = np.asarray(reference_array(exposure, gain, "SCI", "GAIN"), dtype=np.float32)
+    rn_2d = np.asarray(reference_array(exposure, readnoise, "SCI", "READNOISE"), dtype=np.float32)
+    for array, reftype in ((gain_2d, "GAIN"), (rn_2d, "READNOISE")):
+        if array.shape != (ny, nx):
+            raise DataError(f"{reftype} reference SCI is {array.ndim}-D {array.shape}, need (ny, nx)")
+
+    pixeldq = pixeldq_in.astype(np.uint32, copy=True)
+    bad_gain = ~(gain_2d > 0)
+    if bad_gain.any():
+        hurt = bad_gain & ((pixeldq & TOLERATED_BAD_GAIN) == 0)
+        if hurt.any():
+            y, x = np.argwhere(hurt)[0]
+            raise DataError(f"GAIN reference is NaN or <= 0 on {int(hurt.sum())} usable pixel(s), first at "
+                            f"(y={y}, x={x}); mark them DO_NOT_USE in the MASK or fix the reference")
+        pixeldq[bad_gain] |= np.uint32(dq.NO_GAIN_VALUE | dq.DO_NOT_USE)
+
+    header = exposure.peek_primary()
+    nframes = int(header.get("NFRAMES", 1) or 1)
+    tgroup = float(header.get("TGROUP", 0.0) or 0.0)
+    all_dnu = alg.all_dnu_groups(groupdq)
+    mode = alg.choose_mode(nints, ngroups, all_dnu, minimum_groups=minimum_groups,
+                           minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
+                           min_diffs_single_pass=min_diffs_single_pass)
+    if mode is None:
+        return _unsupported(exposure, f"fewer than minimum_groups={minimum_groups} usable groups "
+                                      "(group planes all DO_NOT_USE)", skip_unsupported)
+    median_gain = float(np.nanmedian(gain_2d)) if np.isfinite(gain_2d).any() else 0.0
+    n1 = _groups_in(after_jump_flag_time1, tgroup)
+    n2 = _groups_in(after_jump_flag_time2, tgroup)
+    log.info("%s: jump detection (%s), %d thread(s)", exposure.label, alg.MODE_NAMES[mode], threads)
+    new_groupdq, n_primary = alg.two_point_difference(
+        sci, groupdq, gain_2d, rn_2d, nframes=nframes, mode=mode, rejection_threshold=rejection_threshold,
+        three_group_rejection_threshold=three_group_rejection_threshold,
+        four_group_rejection_threshold=four_group_rejection_threshold, flag_4_neighbors=flag_4_neighbors,
+        min_jump_to_flag_neighbors=min_jump_to_flag_neighbors,
+        max_jump_to_flag_neighbors=max_jump_to_flag_neighbors,
+        after_jump_flag_e1=after_jump_flag_dn1 * median_gain, after_jump_flag_n1=n1,
+        after_jump_flag_e2=after_jump_flag_dn2 * median_gain, after_jump_flag_n2=n2, threads=threads)
+    n_events = 0
+
+    keywords = {}
+    used_groups = nints * ngroups - int(all_dnu.sum()) - nints
+    if used_groups >= 1 and tgroup > 0:
+        seconds = tgroup * used_groups
+        keywords["PRIMECRS"] = (1000.0 * n_primary / (seconds * ny * nx), "primary CRs per ks per pixel")
+        keywords["EXTNCRS"] = (1e6 * n_events / (seconds * ny * nx), "extended events per Ms per pixel")
+    params = " ".join(f"{key}={value}" for key, value in (
+        ("rejection_threshold", rejection_threshold),
+        ("three_group_rejection_threshold", three_group_rejection_threshold),
+        ("four_group_rejection_threshold", four_group_rejection_threshold),
+        ("flag_4_neighbors", flag_4_neighbors), ("min_jump_to_flag_neighbors", min_jump_to_flag_neighbors),
+        ("max_jump_to_flag_neighbors", max_jump_to_flag_neighbors),
+        ("after_jump_flag_dn1", after_jump_flag_dn1), ("after_jump_flag_time1", after_jump_flag_time1),
+        ("after_jump_flag_dn2", after_jump_flag_dn2), ("after_jump_flag_time2", after_jump_flag_time2),
+        ("minimum_groups", minimum_groups), ("minimum_sigclip_groups", minimum_sigclip_groups),
+        ("only_use_ints", only_use_ints), ("min_diffs_single_pass", min_diffs_single_pass)))
+    history = [f"jwcal jump: two-point difference ({alg.MODE_NAMES[mode]}), {n_primary} primary jump flags",
+               f"jwcal jump: {params}"]
+    log.info("%s: %d primary jump flags, %d flagged groups in total", exposure.label, n_primary,
+             int(np.count_nonzero(new_groupdq & dq.JUMP_DET)))
+    return _output(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "COMPLETE", history, keywords)
+
+
+def _groups_in(seconds: float, tgroup: float) -> int:
+    """Whole groups in ``seconds`` (jwst: ``int(seconds // TGROUP)``), 0 without a group time."""
+    if seconds <= 0 or tgroup <= 0:
+        return 0
+    return int(seconds // tgroup)
+
+
+def _unsupported(exposure: Exposure, why: str, skip: bool) -> Exposure:
+    if not skip:
+        raise UnsupportedError(f"{exposure.label}: {why} (use --skip-unsupported to pass it through)")
+    log.warning("%s: jump skipped: %s", exposure.label, why)
+    return _output(exposure, {}, "SKIPPED", [f"jwcal jump: skipped: {why}"], {})
+
+
+def _output(exposure: Exposure, arrays: dict, status: str, history: list[str], keywords: dict) -> Exposure:
+    hdus = []
+    for hdu in exposure:
+        name = hdu.name
+        if name == "PRIMARY":
+            primary = hdu.peek_header().copy()
+            primary["S_JUMP"] = status
+            for key, value in keywords.items():
+                primary[key] = value
+            for line in history:
+                primary["HISTORY"] = line
+            hdus.append(HDU(header=primary))
+        elif name in arrays:
+            header = hdu.peek_header().copy()
+            for key in ("BZERO", "BSCALE", "BLANK"):
+                header.remove(key, ignore_missing=True)
+            hdus.append(HDU.image(name, arrays[name], header))
+        else:
+            hdus.append(hdu)
+    return Exposure(hdus, source=exposure.source)

@@ -1,0 +1,106 @@
+"""The numba jump kernels against the plain-numpy oracle, and truth recovery on synthetic ramps."""
+
+import numpy as np
+import pytest
+
+from jwcal.algorithms import jump as alg
+from tests.factories import jump as fj
+
+MODES = {"iterative": alg.MODE_ITERATIVE, "single": alg.MODE_SINGLE_PASS, "sigclip": alg.MODE_SIGCLIP_INTS}
+
+
+def _both(data, gdq, gain, rn, mode="iterative", **kw):
+    names = {"thr4": "rejection_threshold", "thr3": "four_group_rejection_threshold",
+             "thr2": "three_group_rejection_threshold", "nbr_min": "min_jump_to_flag_neighbors",
+             "nbr_max": "max_jump_to_flag_neighbors", "e1": "after_jump_flag_e1", "n1": "after_jump_flag_n1",
+             "e2": "after_jump_flag_e2", "n2": "after_jump_flag_n2"}
+    ours = alg.two_point_difference(data, gdq, gain, rn, mode=MODES[mode],
+                                    **{names.get(k, k): v for k, v in kw.items()})
+    ref = fj.numpy_two_point(data, gdq, gain, rn, mode=mode, **kw)
+    return ours, ref
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("nints", "ngroups"), [(1, 3), (1, 4), (1, 5), (2, 3), (3, 6)])
+def test_iterative_matches_numpy(seed, nints, ngroups):
+    data, gdq, gain, rn, _ = fj.ramp_cube(seed, nints=nints, ngroups=ngroups, ncr=10)
+    (out, n), (ref, nref) = _both(data, gdq, gain, rn)
+    np.testing.assert_array_equal(out, ref)
+    assert n == nref
+
+
+def test_single_pass_and_flags_match_numpy():
+    data, gdq, gain, rn, _ = fj.ramp_cube(3, nints=1, ngroups=14, ncr=10)
+    gdq[0, 5:, 2, 3] = fj.SAT
+    gdq[0, :, 4, 4] = fj.DNU
+    gdq[0, 7, 6, 6] = fj.JUMP  # pre-existing flag is counted and kept
+    (out, n), (ref, nref) = _both(data, gdq, gain, rn, mode="single", e1=100.0, n1=2, e2=5000.0, n2=5)
+    np.testing.assert_array_equal(out, ref)
+    assert n == nref
+    assert out[0, 7, 6, 6] & fj.JUMP
+
+
+def test_sigma_clipping_matches_numpy():
+    data, gdq, gain, rn, _ = fj.ramp_cube(4, nints=12, ngroups=3, ny=6, nx=7, ncr=8)
+    (out, n), (ref, nref) = _both(data, gdq, gain, rn, mode="sigclip", flag_4_neighbors=False)
+    np.testing.assert_array_equal(out, ref)
+    assert n == nref
+
+
+def test_after_jump_and_neighbours_match_numpy():
+    data, gdq, gain, rn, _ = fj.ramp_cube(5, nints=2, ngroups=8, ncr=12)
+    (out, _), (ref, _) = _both(data, gdq, gain, rn, e1=300.0, n1=1, e2=2000.0, n2=3, nbr_min=5.0,
+                               nbr_max=200.0)
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_recovers_injected_jumps_and_does_not_touch_inputs():
+    data, gdq, gain, rn, truth = fj.ramp_cube(7, nints=2, ngroups=8, ny=30, nx=30, ncr=40)
+    before = data.copy(), gdq.copy()
+    out, _ = alg.two_point_difference(data, gdq, gain, rn, flag_4_neighbors=False)
+    np.testing.assert_array_equal(data, before[0])
+    np.testing.assert_array_equal(gdq, before[1])
+    found = sum(bool(out[t] & fj.JUMP) for t in truth)
+    assert found == len(truth)
+    flagged = np.count_nonzero(out & fj.JUMP)
+    assert flagged - found <= 0.002 * out.size
+
+
+def test_negative_jump_and_saturated_group_never_flagged():
+    data, gdq, gain, rn, _ = fj.ramp_cube(8, nints=1, ngroups=6, ncr=0)
+    data[0, 3:, 1, 1] -= 2000
+    data[0, 4:, 2, 2] += 5000
+    gdq[0, 4:, 2, 2] = fj.SAT
+    out, _ = alg.two_point_difference(data, gdq, gain, rn, flag_4_neighbors=False)
+    assert out[0, 3, 1, 1] & fj.JUMP
+    assert not np.any(out[0, :, 2, 2] & fj.JUMP)
+
+
+def test_bad_gain_gives_no_jumps():
+    data, gdq, gain, rn, _ = fj.ramp_cube(9, nints=1, ngroups=5, ncr=0)
+    data[0, 2:, 0, 0] += 4000
+    data[0, 2:, 0, 1] += 4000
+    gain[0, 0], gain[0, 1] = np.nan, 0.0
+    out, _ = alg.two_point_difference(data, gdq, gain, rn, flag_4_neighbors=False)
+    assert not np.any(out[:, :, 0, :2] & fj.JUMP)
+
+
+def test_choose_mode_follows_stcal_rules():
+    none = np.zeros((2, 5), bool)
+    assert alg.choose_mode(2, 5, none) == alg.MODE_ITERATIVE
+    assert alg.choose_mode(1, 11, np.zeros((1, 11), bool)) == alg.MODE_SINGLE_PASS
+    assert alg.choose_mode(100, 3, np.zeros((100, 3), bool)) == alg.MODE_SIGCLIP_INTS
+    assert alg.choose_mode(40, 3, np.zeros((40, 3), bool), only_use_ints=False) == alg.MODE_SIGCLIP_ALL
+    one_dnu = none.copy()
+    one_dnu[1, 0] = True
+    assert alg.choose_mode(2, 3, one_dnu[:, :3]) is None
+
+
+def test_all_dnu_groups_and_threads():
+    gdq = np.zeros((2, 3, 4, 4), np.uint8)
+    gdq[1, 2] = fj.DNU
+    np.testing.assert_array_equal(alg.all_dnu_groups(gdq), [[0, 0, 0], [0, 0, 1]])
+    assert alg.resolve_threads("none") == 1
+    assert alg.resolve_threads("all") >= 1
+    with pytest.raises(ValueError):
+        alg.resolve_threads("lots")

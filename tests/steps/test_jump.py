@@ -1,0 +1,99 @@
+"""jwcal.steps.jump: keywords, flags, references, unsupported and bad input."""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from jwcal import dq
+from jwcal.errors import DataError, ReferenceFileError, UnsupportedError, UsageError
+from jwcal.exposure import HDU, Exposure
+from jwcal.steps import jump as step
+from tests.factories import jump as fj
+
+
+def _exposure(hdulist):
+    hdus = [HDU(header=h.header.copy(), data=None if h.data is None else np.array(h.data)) for h in hdulist]
+    return Exposure(hdus)
+
+
+def _inputs(seed=0, nints=2, ngroups=6, gain_value=2.0, **kw):
+    data, gdq, gain, rn, truth = fj.ramp_cube(seed, nints=nints, ngroups=ngroups, gain=gain_value, **kw)
+    return (_exposure(fj.ramp_hdulist(data, gdq)), _exposure(fj.reference_hdulist(gain, "GAIN")),
+            _exposure(fj.reference_hdulist(rn, "READNOISE")), truth)
+
+
+def test_flags_truth_sets_keywords_and_keeps_input():
+    exposure, gain, rn, truth = _inputs(ncr=8)
+    groupdq_before = exposure["GROUPDQ"].data.copy()
+    result = step.run(exposure, gain=gain, readnoise=rn, flag_4_neighbors=False)
+    out = result["GROUPDQ"].data
+    assert all(out[t] & dq.JUMP_DET for t in truth)
+    np.testing.assert_array_equal(exposure["GROUPDQ"].data, groupdq_before)
+    header = result.primary
+    assert header["S_JUMP"] == "COMPLETE"
+    assert header["PRIMECRS"] > 0 and header["EXTNCRS"] == 0
+    assert any("rejection_threshold=4.0" in str(card) for card in header["HISTORY"])
+    assert result["SCI"] is exposure["SCI"]
+
+
+def test_primecrs_formula():
+    exposure, gain, rn, _ = _inputs(ncr=3, nints=1, ngroups=5, ny=10, nx=10)
+    result = step.run(exposure, gain=gain, readnoise=rn, flag_4_neighbors=False)
+    n = np.count_nonzero(result["GROUPDQ"].data & dq.JUMP_DET)
+    tgroup = exposure.primary["TGROUP"]
+    assert result.primary["PRIMECRS"] == pytest.approx(1000.0 * n / (tgroup * (5 - 1) * 100))
+
+
+def test_two_groups_unsupported_unless_skipped():
+    exposure, gain, rn, _ = _inputs(ngroups=2, ncr=0)
+    with pytest.raises(UnsupportedError, match="NGROUPS=2"):
+        step.run(exposure, gain=gain, readnoise=rn)
+    result = step.run(exposure, gain=gain, readnoise=rn, skip_unsupported=True)
+    assert result.primary["S_JUMP"] == "SKIPPED"
+    assert result["GROUPDQ"] is exposure["GROUPDQ"]
+
+
+def test_bad_gain_on_dnu_pixel_flagged_elsewhere_error():
+    data, gdq, gain, rn, _ = fj.ramp_cube(1, ncr=0)
+    pixeldq = np.zeros(data.shape[2:], np.uint32)
+    pixeldq[0, 0] = dq.DO_NOT_USE
+    gain[0, 0] = np.nan
+    exposure = _exposure(fj.ramp_hdulist(data, gdq, pixeldq))
+    rn_ref = _exposure(fj.reference_hdulist(rn, "READNOISE"))
+    result = step.run(exposure, gain=_exposure(fj.reference_hdulist(gain, "GAIN")), readnoise=rn_ref)
+    assert result["PIXELDQ"].data[0, 0] == dq.DO_NOT_USE | dq.NO_GAIN_VALUE
+    gain[1, 1] = 0.0
+    with pytest.raises(DataError, match="GAIN"):
+        step.run(exposure, gain=_exposure(fj.reference_hdulist(gain, "GAIN")), readnoise=rn_ref)
+
+
+def test_wrong_detector_and_wrong_shape_references():
+    exposure, _, rn, _ = _inputs(ncr=0)
+    other = _exposure(fj.reference_hdulist(np.ones((12, 13)), "GAIN", detector="NRCA1"))
+    with pytest.raises(ReferenceFileError, match="DETECTOR"):
+        step.run(exposure, gain=other, readnoise=rn)
+    small = _exposure(fj.reference_hdulist(np.ones((5, 5)), "GAIN"))
+    with pytest.raises(ReferenceFileError):
+        step.run(exposure, gain=small, readnoise=rn)
+
+
+def test_bad_ramps():
+    data, gdq, gain, rn, _ = fj.ramp_cube(2, ncr=0)
+    hdul = fj.ramp_hdulist(data, gdq)
+    hdul[0].header["NGROUPS"] = 7
+    refs = dict(gain=_exposure(fj.reference_hdulist(gain, "GAIN")),
+                readnoise=_exposure(fj.reference_hdulist(rn, "READNOISE")))
+    with pytest.raises(DataError, match="NGROUPS"):
+        step.run(_exposure(hdul), **refs)
+    flat = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data[0], name="SCI")])
+    with pytest.raises(DataError, match="4-D"):
+        step.run(_exposure(flat), **refs)
+    with pytest.raises(UsageError):
+        step.run(_exposure(fj.ramp_hdulist(data, gdq)), maximum_cores="many", **refs)
+
+
+def test_threads_do_not_change_the_result():
+    exposure, gain, rn, _ = _inputs(ncr=10, ny=20, nx=20)
+    one = step.run(exposure, gain=gain, readnoise=rn)["GROUPDQ"].data
+    two = step.run(exposure, gain=gain, readnoise=rn, maximum_cores="all")["GROUPDQ"].data
+    np.testing.assert_array_equal(one, two)
