@@ -104,3 +104,26 @@ def test_all_dnu_groups_and_threads():
     assert alg.resolve_threads("all") >= 1
     with pytest.raises(ValueError):
         alg.resolve_threads("lots")
+
+
+@pytest.mark.parametrize(("nints", "ngroups"), [(1, 5), (2, 8), (1, 14)])
+def test_agrees_with_stcal(nints, ngroups):
+    """Optional: stcal's detect_jumps_data on the same tiny cube (flags agree on >= 99.5 % of pixels)."""
+    pytest.importorskip("stcal")
+    from stcal.jump.jump import detect_jumps_data
+    from stcal.jump.jump_class import JumpData
+
+    data, gdq, gain, rn, _ = fj.ramp_cube(11, nints=nints, ngroups=ngroups, ny=40, nx=30, ncr=40)
+    gdq[0, ngroups - 2:, 3:6, 3:6] = fj.SAT
+    flags = {"GOOD": 0, "DO_NOT_USE": 1, "SATURATED": 2, "JUMP_DET": 4, "NO_GAIN_VALUE": 524288,
+             "REFERENCE_PIXEL": 2147483648}
+    jump_data = JumpData(gain2d=gain.copy(), rnoise2d=rn.copy(), dqflags=flags)
+    jump_data.init_arrays_from_arrays(data.copy(), gdq.copy(), np.zeros(gain.shape, np.uint32))
+    jump_data.nframes, jump_data.max_cores = 1, "1"
+    jump_data.dt_group, jump_data.n_reads_groupdiff = np.ones(1), np.full(1, 2.0)
+    theirs, _, n_theirs, _ = detect_jumps_data(jump_data)
+    mode = alg.choose_mode(nints, ngroups, alg.all_dnu_groups(gdq))
+    ours, n_ours = alg.two_point_difference(data, gdq, gain, rn, mode=mode)
+    same = np.all((ours & fj.JUMP) == (theirs & fj.JUMP), axis=(0, 1))
+    assert same.mean() >= 0.995
+    assert n_ours == n_theirs
