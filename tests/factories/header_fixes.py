@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from astropy.io import fits
-
 from tests import factories
 
 # Barnard's star, Gaia DR3-like values at J2000 (arcsec/yr, mu_alpha* includes cos dec).
@@ -37,4 +35,44 @@ def write_targ(path, targ=None, **keywords):
     return factories.write(targ_hdulist(targ, **keywords), path)
 
 
-__all__ = ["BARNARD", "fits", "targ_hdulist", "write_targ"]
+
+
+
+# A NIRCam-like aperture (values of NRCA1_FULL order of magnitude) for fix-parallel-wcs.
+APERTURE = {"V2_REF": 120.6714, "V3_REF": -527.3877, "V3I_YANG": -0.5843, "VPARITY": -1,
+            "CRPIX1": 1024.5, "CRPIX2": 1024.5, "CDELT1": 8.6e-6, "CDELT2": 8.7e-6}
+TRUE_ATTITUDE = (150.1163, 2.2005, 290.3)
+
+
+def pointing_keywords(attitude, aperture=APERTURE):
+    """SCI keywords of a linear-WCS (rate) header pointed with ``attitude`` (RA_V1, DEC_V1, PA_V3)."""
+    from jwcal.algorithms import fix_parallel_wcs as alg
+
+    m = alg.attitude_matrix(*attitude)
+    ra, dec = alg.telescope_to_sky(m, aperture["V2_REF"], aperture["V3_REF"])
+    roll = alg.position_angle(m, aperture["V2_REF"], aperture["V3_REF"])
+    pc = alg.pc_matrix(roll, aperture["V3I_YANG"], aperture["VPARITY"])
+    keys = dict(aperture, RA_V1=attitude[0], DEC_V1=attitude[1], PA_V3=attitude[2], RA_REF=ra,
+                DEC_REF=dec, ROLL_REF=roll, PA_APER=roll + aperture["V3I_YANG"], CRVAL1=ra, CRVAL2=dec,
+                CTYPE1="RA---TAN", CTYPE2="DEC--TAN", CUNIT1="deg", CUNIT2="deg",
+                S_REGION=f"POLYGON ICRS  {ra - 0.01} {dec - 0.01} {ra + 0.01} {dec - 0.01} "
+                         f"{ra + 0.01} {dec + 0.01} {ra - 0.01} {dec + 0.01}")
+    keys.update({f"PC{i}_{j}": pc[i - 1, j - 1] for i in (1, 2) for j in (1, 2)})
+    return keys
+
+
+def pointed_hdulist(attitude, *, visitype="PARALLEL_PURE", start=60300.10, end=60300.11,
+                    filename="jw01234001001_02101_00001_nrca1_rate.fits"):
+    """A rate-like file whose SCI header is pointed with ``attitude``."""
+    hdulist = factories.rate_hdulist(filename=filename)
+    hdulist[0].header["VISITYPE"] = visitype
+    hdulist[0].header["EXPSTART"], hdulist[0].header["EXPEND"] = start, end
+    for key, value in pointing_keywords(attitude).items():
+        hdulist["SCI"].header[key] = value
+    return hdulist
+
+
+def coarse_attitude(offset_arcsec=0.12, roll_arcsec=3.0):
+    """The true attitude perturbed like a coarse pure-parallel pointing."""
+    ra, dec, pa = TRUE_ATTITUDE
+    return (ra + offset_arcsec / 3600.0, dec - offset_arcsec / 3600.0, pa + roll_arcsec / 3600.0)
