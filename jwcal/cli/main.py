@@ -125,6 +125,7 @@ COMMAND_MODULES = (
     "saturation",
     "jump",
     "superbias",
+    "linearity",
     "fix_parallel_wcs",
 )
 

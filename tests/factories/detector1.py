@@ -58,3 +58,11 @@ def superbias_ref(ny=8, nx=9, value=1000.0, dq_bits=None, **kw):
     bias = np.full((ny, nx), value, np.float32) if np.isscalar(value) else np.asarray(value, np.float32)
     bits = np.zeros((ny, nx), np.uint32) if dq_bits is None else np.asarray(dq_bits, np.uint32)
     return reference("SUPERBIAS", {"SCI": bias, "DQ": bits}, ny, nx, **kw)
+
+
+def linearity_ref(coeffs, dq_bits=None, **kw):
+    """A LINEARITY reference: COEFFS (ncoeffs, ny, nx) and DQ."""
+    coeffs = np.asarray(coeffs, np.float32)
+    ny, nx = coeffs.shape[1:]
+    bits = np.zeros((ny, nx), np.uint32) if dq_bits is None else np.asarray(dq_bits, np.uint32)
+    return reference("LINEARITY", {"COEFFS": coeffs, "DQ": bits}, ny, nx, **kw)
