@@ -127,6 +127,7 @@ COMMAND_MODULES = (
     "superbias",
     "linearity",
     "fix_parallel_wcs",
+    "ramp_fit",
 )
 
 

@@ -1,0 +1,139 @@
+"""``ramp_fit``: ramps (``_ramp``/``_jump``) to count rates (``_rate`` and ``_rateints``).
+
+jwst's RampFitStep with the OLS_C algorithm and optimal weighting; see
+:mod:`jwcal.algorithms.ramp_fit` for the method and the data-quality rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from jwcal.algorithms.ramp_fit import fit_ramps
+from jwcal.errors import DataError, MissingExtensionError, UnsupportedError
+from jwcal.exposure import HDU, Exposure
+from jwcal.products import with_suffix
+from jwcal.steps.dq_init import check_ramp
+from jwcal.steps.references import reference_array
+
+#: Extensions of the input that describe the ramp and are not copied to the rate products.
+_RAMP_ONLY = {"SCI", "PIXELDQ", "GROUPDQ", "ERR", "ZEROFRAME", "REFOUT", "AVDRKCUR", "GROUP", "ASDF"}
+
+
+def _timing(header, label: str) -> tuple[float, float, int]:
+    missing = [key for key in ("TGROUP", "TFRAME") if key not in header]
+    if missing:
+        raise DataError(f"{label}: no {'/'.join(missing)} keyword: the group and frame times are needed")
+    tgroup, tframe = float(header["TGROUP"]), float(header["TFRAME"])
+    if not (tgroup > 0 and tframe > 0):
+        raise DataError(f"{label}: TGROUP={tgroup}, TFRAME={tframe}: times must be positive")
+    return tgroup, tframe, int(header.get("NFRAMES", 1) or 1)
+
+
+def _reference(exposure: Exposure, reference: Exposure, reftype: str) -> np.ndarray:
+    array = np.asarray(reference_array(exposure, reference, "SCI", reftype), dtype=np.float32)
+    if array.ndim != 2:
+        raise DataError(f"{reftype} reference SCI is {array.ndim}-D, expected 2-D")
+    if np.isnan(array).any():
+        count = int(np.isnan(array).sum())
+        raise DataError(f"{exposure.label}: {reftype} reference has {count} NaN value(s) on the data pixels")
+    return array
+
+
+def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one_group: bool = True,
+        rateints: Callable[[Exposure], object] | None = None) -> Exposure:
+    """Fit the ramps of an exposure.
+
+    Parameters
+    ----------
+    exposure : Exposure
+        ``_ramp`` layout: SCI float32 (nints, ngroups, ny, nx) in DN, GROUPDQ uint8, PIXELDQ uint32
+        (both created as zeros if absent), optional AVDRKCUR (DN/s).
+    gain : Exposure
+        GAIN reference (SCI, e-/DN). NaN on the data's pixels is an error; values <= 0 flag the
+        pixel DO_NOT_USE | NO_GAIN_VALUE.
+    readnoise : Exposure
+        READNOISE reference (SCI, CDS read noise in DN); NaN is an error.
+    suppress_one_group : bool
+        Integrations with only one good group give no slope (jwst's default True).
+    rateints : callable, optional
+        Receives the per-integration ``_rateints`` product (CubeModel layout).
+
+    Returns
+    -------
+    Exposure
+        The ``_rate`` product: SCI, ERR, VAR_POISSON, VAR_RNOISE float32 (ny, nx) in DN/s and (DN/s)^2,
+        DQ uint32; every input keyword, S_RAMP='COMPLETE', BUNIT='DN/s'.
+
+    Raises
+    ------
+    DataError
+        Not a 4-D ramp, NGROUPS mismatch, missing timing keywords, NaN in the references.
+    ReferenceFileError
+        References of another detector or not covering the data.
+    UnsupportedError
+        ZEROFRAME use requested (suppress_one_group False with a ZEROFRAME extension): not implemented.
+    """
+    nints, ngroups, ny, nx = check_ramp(exposure)
+    header = exposure.peek_primary()
+    if str(header.get("S_RAMP", "")).upper() == "COMPLETE":
+        raise DataError(f"{exposure.label}: already ramp-fitted (S_RAMP=COMPLETE)")
+    tgroup, tframe, nframes = _timing(header, exposure.label)
+    if not suppress_one_group and "ZEROFRAME" in exposure and ngroups > 1:
+        raise UnsupportedError(f"{exposure.label}: using ZEROFRAME for saturated ramps is not implemented; "
+                               "keep --suppress-one-group")
+    gain_array = _reference(exposure, gain, "GAIN")
+    rn_array = _reference(exposure, readnoise, "READNOISE")
+
+    sci = exposure["SCI"].data
+    if sci.dtype != np.float32:
+        sci = sci.astype(np.float32)
+    groupdq = _optional(exposure, "GROUPDQ", (nints, ngroups, ny, nx), np.uint8)
+    pixeldq = _optional(exposure, "PIXELDQ", (ny, nx), np.uint32)
+    dark = exposure.get("AVDRKCUR")
+    dark_array = None if dark is None or dark.shape != (ny, nx) else np.asarray(dark.data, np.float32)
+    result = fit_ramps(sci, groupdq, pixeldq, gain_array, rn_array, group_time=tgroup, frame_time=tframe,
+                       nframes=nframes, suppress_one_group=suppress_one_group, dark_current=dark_array)
+    del sci, groupdq
+    params = f"suppress_one_group={suppress_one_group}"
+    if rateints is not None:
+        rateints(_product(exposure, result["rateints"], "rateints", "CubeModel", params))
+    return _product(exposure, result["rate"], "rate", "ImageModel", params)
+
+
+def _optional(exposure: Exposure, name: str, shape, dtype) -> np.ndarray:
+    hdu = exposure.get(name)
+    if hdu is None:
+        return np.zeros(shape, dtype)
+    if hdu.shape != shape:
+        raise MissingExtensionError(f"{exposure.label}: {name} has shape {hdu.shape}, expected {shape}")
+    return np.asarray(hdu.data, dtype=dtype)
+
+
+def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: str) -> Exposure:
+    primary = exposure.peek_primary().copy()
+    primary["S_RAMP"] = "COMPLETE"
+    exp_type = str(primary.get("EXP_TYPE", "")).upper()
+    ifu = model == "ImageModel" and exp_type in ("NRS_IFU", "MIR_MRS")
+    primary["DATAMODL"] = "IFUImageModel" if ifu else model
+    filename = with_suffix(str(primary.get("FILENAME", "") or ""), suffix)
+    if filename:
+        primary["FILENAME"] = filename
+    primary["HISTORY"] = f"jwcal ramp-fit: OLS, optimal weighting, {params}"
+    sci_header = exposure["SCI"].peek_header().copy()
+    for key in ("BZERO", "BSCALE", "BLANK", "BUNIT"):
+        sci_header.remove(key, ignore_missing=True)
+    hdus = [HDU(header=primary)]
+    for name in ("SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE"):
+        header = sci_header if name == "SCI" else None
+        hdu = HDU.image(name, arrays[name], header)
+        if name in ("SCI", "ERR"):
+            hdu.header["BUNIT"] = "DN/s"
+        elif name.startswith("VAR"):
+            hdu.header["BUNIT"] = "DN2 / s2"
+        hdus.append(hdu)
+    if suffix == "rateints":
+        hdus.extend(h for h in exposure.hdus[1:] if h.name == "INT_TIMES")
+    hdus.extend(h for h in exposure.hdus[1:] if h.name not in _RAMP_ONLY and h.name != "INT_TIMES")
+    return Exposure(hdus, source=exposure.source)

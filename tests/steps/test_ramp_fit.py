@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from jwcal import dq
+from jwcal.errors import DataError, ReferenceFileError
+from jwcal.steps import dq_init, ramp_fit
+from tests.factories import stage1
+
+
+def _ramp(**kw):
+    uncal = stage1.to_exposure(stage1.uncal(**kw))
+    return dq_init.run(uncal, mask=stage1.to_exposure(stage1.mask()))
+
+
+def _refs(gain=2.0, rn=10.0, ny=8, nx=9):
+    return dict(gain=stage1.to_exposure(stage1.gain(ny, nx, gain)),
+                readnoise=stage1.to_exposure(stage1.readnoise(ny, nx, rn)))
+
+
+def test_rate_and_rateints_products():
+    ramp = _ramp(nints=2, ngroups=5, rate=20.0)
+    got = []
+    rate = ramp_fit.run(ramp, **_refs(), rateints=got.append)
+    assert rate.names() == ["PRIMARY", "SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE"]
+    np.testing.assert_allclose(rate["SCI"].data, 20.0, rtol=1e-5)
+    assert rate["SCI"].data.dtype == np.float32 and rate["DQ"].data.dtype == np.uint32
+    assert rate["SCI"].header["BUNIT"] == "DN/s"
+    assert rate.primary["S_RAMP"] == "COMPLETE" and rate.primary["S_DQINIT"] == "COMPLETE"
+    assert rate.primary["FILENAME"].endswith("_rate.fits") and rate.primary["DATAMODL"] == "ImageModel"
+    (ints,) = got
+    assert ints["SCI"].data.shape == (2, 8, 9) and "INT_TIMES" in ints
+    assert ints.primary["FILENAME"].endswith("_rateints.fits") and ints.primary["DATAMODL"] == "CubeModel"
+
+
+def test_masked_pixel_is_nan():
+    bits = np.zeros((8, 9), np.uint32)
+    bits[2, 2] = dq.DO_NOT_USE
+    uncal = stage1.to_exposure(stage1.uncal())
+    ramp = dq_init.run(uncal, mask=stage1.to_exposure(stage1.mask(bits=bits)))
+    rate = ramp_fit.run(ramp, **_refs())
+    assert np.isnan(rate["SCI"].data[2, 2]) and rate["DQ"].data[2, 2] & dq.DO_NOT_USE
+    assert np.isfinite(rate["SCI"].data).sum() == 8 * 9 - 1
+
+
+def test_nan_gain_is_an_error():
+    refs = _refs()
+    refs["gain"]["SCI"].data[3, 3] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        ramp_fit.run(_ramp(), **refs)
+
+
+def test_wrong_reference_shape_or_bad_ramp():
+    with pytest.raises(ReferenceFileError):
+        ramp_fit.run(_ramp(), **_refs(ny=4, nx=4))
+    hdul = stage1.uncal()
+    hdul[0].header["NGROUPS"] = 3
+    with pytest.raises(DataError, match="NGROUPS"):
+        ramp_fit.run(stage1.to_exposure(hdul), **_refs())
+    ramp = _ramp()
+    ramp.primary.remove("TGROUP")
+    with pytest.raises(DataError, match="TGROUP"):
+        ramp_fit.run(ramp, **_refs())
+
+
+def test_uncal_without_dq_init_is_fitted_and_input_untouched():
+    uncal = stage1.to_exposure(stage1.uncal(rate=3.0))
+    raw = uncal["SCI"].data.copy()
+    rate = ramp_fit.run(uncal, **_refs())
+    np.testing.assert_allclose(rate["SCI"].data, 3.0, rtol=1e-4)
+    np.testing.assert_array_equal(uncal["SCI"].data, raw)
