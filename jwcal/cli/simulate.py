@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Subcommand modules (jwcal/cli/<stem>.py, each defining ``command``), steps in jwcal/steps/<stem>.py.
-SUBCOMMAND_MODULES = ()
+SUBCOMMAND_MODULES = ("simulate_ramp",)
 
 
 @click.group("simulate")
