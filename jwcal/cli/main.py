@@ -122,6 +122,7 @@ COMMAND_MODULES = (
     "refs",
     "fix_targ_coords",
     "resample",
+    "outlier",
     "saturation",
     "jump",
     "superbias",

@@ -1,0 +1,87 @@
+"""``jwcal outlier``: flag outliers against the median of all exposures (``_crf`` products)."""
+
+from __future__ import annotations
+
+import click
+
+from jwcal.cli import options
+
+
+@click.command("outlier", short_help="Flag outliers against the median of all exposures (_crf).")
+@options.sources_arg
+@click.option("-o", "--output", default="-", show_default=True, metavar="DIR",
+              type=click.Path(allow_dash=True, file_okay=False),
+              help="Directory for the _crf files (created if missing); '-' writes a stream to stdout.")
+@options.overwrite_opt
+@click.option("--weight-type", type=click.Choice(("ivm", "exptime")), default="ivm", show_default=True,
+              help="Drizzle weights of the single mosaics.")
+@click.option("--pixfrac", type=click.FloatRange(0.0, 1.0, min_open=True), default=1.0, show_default=True,
+              help="Drop size of the single drizzle.")
+@click.option("--kernel", type=click.Choice(("square", "point", "turbo")), default="square",
+              show_default=True,
+              help="Single-drizzle kernel.")
+@click.option("--fillval", default="NaN", show_default=True,
+              help="Accepted for jwst compatibility (pixels without weight never enter the median).")
+@click.option("--maskpt", type=click.FloatRange(0.0), default=0.7, show_default=True,
+              help="Ignore single-mosaic pixels whose weight is below this fraction of the typical weight.")
+@click.option("--snr", default="5.0 4.0", show_default=True,
+              help="Thresholds in units of ERR: neighbourhood test, pixel test.")
+@click.option("--scale", default="1.2 0.7", show_default=True,
+              help="Factors of the median's local derivative: neighbourhood test, pixel test.")
+@click.option("--backg", type=float, default=0.0, show_default=True,
+              help="Background level subtracted in the comparison (BKGLEVEL overrides it).")
+@click.option("--resample-data/--no-resample-data", default=True, show_default=True,
+              help="Drizzle to a common grid; --no-resample-data takes aligned inputs of one shape.")
+@click.option("--good-bits", default="~DO_NOT_USE", show_default=True,
+              help="DQ flags of usable pixels, jwst notation.")
+@options.skip_unsupported_opt
+def command(sources, output, overwrite, **params):
+    """Flag cosmic rays and other outliers in aligned exposures, as jwst's imaging outlier detection.
+
+    Each exposure group (one jwst group id, e.g. the detectors of one exposure; adjacent in the
+    input order) is drizzled onto the common mosaic grid; pixels with a low weight (--maskpt) are
+    dropped; the median of the groups is computed by row blocks from temporary files (in $TMPDIR,
+    about one mosaic per group), so memory does not grow with the number of inputs. The median is
+    blotted back to every input, and a pixel is an outlier when |SCI - BLOT - BACKG| exceeds
+    SCALE2*DERIV + SNR2*ERR and, somewhere in its 3x3 neighbourhood, SCALE1*DERIV + SNR1*ERR.
+    Outliers get OUTLIER|DO_NOT_USE in DQ and NaN in SCI, ERR and VAR_*.
+
+    IN are FITS files, image3 association JSON files or '-' (a stream, spooled to a temporary
+    file: the inputs are read three times). Needs at least two exposures (--skip-unsupported
+    passes a single one through).
+
+    \b
+    Examples:
+      jwcal outlier *_cal.fits -o crf/
+      jwcal outlier asn.json | jwcal resample -o mosaic_i2d.fits
+    """
+    import os
+
+    from jwcal.cli.multi import multi_source
+    from jwcal.errors import UsageError
+    from jwcal.io import FileBatch, open_output
+    from jwcal.steps import outlier
+
+    if output != "-" and os.path.exists(output) and not os.path.isdir(output):
+        raise UsageError(f"{output}: not a directory")
+    with multi_source(sources) as (source, _product, paths):
+        results = outlier.run(source, **params)
+        if output == "-":
+            with open_output("-", overwrite=overwrite) as sink:
+                for exposure in results:
+                    sink.write(exposure)
+            return
+        os.makedirs(output, exist_ok=True)
+        inputs = {os.path.realpath(p) for p in paths}
+        with FileBatch(overwrite=overwrite) as batch:
+            for index, exposure in enumerate(results):
+                name = os.path.basename(str(exposure.peek_primary().get("FILENAME") or "")) or \
+                    f"exposure{index + 1:04d}_crf.fits"
+                path = os.path.join(output, name)
+                if os.path.realpath(path) in inputs:
+                    raise UsageError(f"{path}: is one of the inputs; inputs are never modified")
+                sink = batch.open(path)
+                try:
+                    sink.write(exposure)
+                finally:
+                    sink.close()
