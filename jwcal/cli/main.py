@@ -127,6 +127,7 @@ COMMAND_MODULES = (
     "jump",
     "superbias",
     "linearity",
+    "dark",
     "fix_parallel_wcs",
     "ramp_fit",
 )

@@ -66,3 +66,14 @@ def linearity_ref(coeffs, dq_bits=None, **kw):
     ny, nx = coeffs.shape[1:]
     bits = np.zeros((ny, nx), np.uint32) if dq_bits is None else np.asarray(dq_bits, np.uint32)
     return reference("LINEARITY", {"COEFFS": coeffs, "DQ": bits}, ny, nx, **kw)
+
+
+def dark_ref(frames, dq_bits=None, nframes=1, groupgap=0, avdrkcur=None, **kw):
+    """A DARK reference: SCI (nframes, ny, nx) dark frames (DN), DQ, NFRAMES/GROUPGAP keywords."""
+    frames = np.asarray(frames, np.float32)
+    ny, nx = frames.shape[-2:]
+    bits = np.zeros((ny, nx), np.uint32) if dq_bits is None else np.asarray(dq_bits, np.uint32)
+    arrays = {"SCI": frames, "DQ": bits}
+    if avdrkcur is not None:
+        arrays["AVDRKCUR"] = np.full((ny, nx), avdrkcur, np.float32)
+    return reference("DARK", arrays, ny, nx, NFRAMES=nframes, GROUPGAP=groupgap, **kw)

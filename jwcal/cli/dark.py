@@ -1,0 +1,43 @@
+"""``jwcal dark``: subtract the DARK reference ramp."""
+
+from __future__ import annotations
+
+import click
+
+from jwcal.cli import options
+
+
+@click.command("dark", short_help="Subtract the DARK reference ramp (frame-averaged to NFRAMES).")
+@options.source_arg
+@options.output_opt
+@options.overwrite_opt
+@options.reference_opt("dark", "DARK")
+@click.option("--average-dark-current", type=float, default=None, metavar="E/S",
+              help="Average dark current (e-/s) for AVDRKCUR instead of the reference's.")
+@options.skip_unsupported_opt
+def command(source, output, overwrite, dark, average_dark_current, skip_unsupported):
+    """Subtract the dark current ramp from every integration (``_ramp`` layout).
+
+    The DARK frames are averaged to the science NFRAMES/GROUPGAP read pattern when they differ;
+    NaN dark values count as 0; the dark DQ is OR-ed into PIXELDQ; AVDRKCUR (e-/s, used by ramp-fit
+    for the Poisson variance) is written. A dark too short for the ramp, or with more frames per
+    group than the science data, cannot be applied: exit 1, or with --skip-unsupported the input
+    passes through with S_DARK=SKIPPED. Otherwise S_DARK=COMPLETE.
+
+    \b
+    Example:
+      jwcal linearity --linearity lin.fits x.fits | jwcal dark --dark dark.fits > y.fits
+    """
+    from jwcal.cli.filters import run_filter
+    from jwcal.errors import DataError, ReferenceFileError
+    from jwcal.io import read_single
+    from jwcal.steps import dark as step
+
+    try:
+        reference = read_single(dark, what="DARK reference")
+    except DataError as exc:
+        raise ReferenceFileError(f"DARK reference: {exc}") from None
+    run_filter(source, output, overwrite,
+               lambda exposure: step.run(exposure, dark=reference, average_dark_current=average_dark_current,
+                                         skip_unsupported=skip_unsupported),
+               label="dark")
