@@ -130,6 +130,7 @@ COMMAND_MODULES = (
     "dark",
     "fix_parallel_wcs",
     "ramp_fit",
+    "fix_int_times",
 )
 
 

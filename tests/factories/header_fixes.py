@@ -76,3 +76,48 @@ def coarse_attitude(offset_arcsec=0.12, roll_arcsec=3.0):
     """The true attitude perturbed like a coarse pure-parallel pointing."""
     ra, dec, pa = TRUE_ATTITUDE
     return (ra + offset_arcsec / 3600.0, dec - offset_arcsec / 3600.0, pa + roll_arcsec / 3600.0)
+
+
+def int_times_hdulist(nints=4, first=1, total=None, t0=60310.25, tint=30.0, light_s=251.5,
+                      header_offset_s=1.7):
+    """A rateints-like file with an INT_TIMES table of ``nints`` rows starting at integration ``first``.
+
+    The table holds exact times; the header's are off by ``header_offset_s`` seconds (BARTDELT by
+    that much too). ``total`` is NINTS of the whole exposure (default: the rows given).
+    """
+    import numpy as np
+    from astropy.io import fits
+    from astropy.time import Time
+
+    total = total or nints
+    numbers = np.arange(first, first + nints)
+    start = t0 + (numbers - 1) * tint / 86400.0
+    end = start + (tint - 0.5) / 86400.0
+    mid = 0.5 * (start + end)
+    drift = 1e-3 * (numbers - 1)  # the light time changes slowly
+
+    def bjd(utc):
+        return Time(utc, format="mjd", scale="utc").tdb.mjd + (light_s + drift) / 86400.0
+
+    columns = [fits.Column(name="integration_number", format="J", array=numbers)]
+    for name, values in (("start", start), ("mid", mid), ("end", end)):
+        columns.append(fits.Column(name=f"int_{name}_MJD_UTC", format="D", array=values))
+    for name, values in (("start", start), ("mid", mid), ("end", end)):
+        columns.append(fits.Column(name=f"int_{name}_BJD_TDB", format="D", array=bjd(values)))
+    table = fits.BinTableHDU.from_columns(columns, name="INT_TIMES")
+    hdulist = factories.rate_hdulist(filename="jw01366001001_04101_00001-seg001_nis_rateints.fits")
+    header = hdulist[0].header
+    header["NINTS"] = total
+    off = header_offset_s / 86400.0
+    full_start = t0
+    full_end = t0 + ((total - 1) * tint + tint - 0.5) / 86400.0
+    header["EXPSTART"], header["EXPEND"] = full_start + off, full_end + off
+    header["EXPMID"] = 0.5 * (full_start + full_end) + off
+    b_start = float(bjd(np.array([full_start]))[0]) if first == 1 else 0.0
+    header["BSTRTIME"] = b_start + off
+    end_light = (light_s + 1e-3 * (total - 1)) / 86400
+    header["BENDTIME"] = float(Time(full_end, format="mjd").tdb.mjd) + end_light + off
+    header["BMIDTIME"] = 0.5 * (header["BSTRTIME"] + header["BENDTIME"])
+    header["BARTDELT"] = light_s + header_offset_s
+    hdulist.append(table)
+    return hdulist
