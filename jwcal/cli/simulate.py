@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Subcommand modules (jwcal/cli/<stem>.py, each defining ``command``), steps in jwcal/steps/<stem>.py.
-SUBCOMMAND_MODULES = ("simulate_ramp",)
+SUBCOMMAND_MODULES = ("simulate_ramp", "simulate_images")
 
 
 @click.group("simulate")
