@@ -10,7 +10,7 @@ The readout model (:func:`integration`): after a reset, frame ``k`` (1-based) is
 increments per frame (cumulative sums), cosmic-ray charge is added in the frame it arrives,
 the frame value in DN is ``min(bias + charge/gain, sat_level)`` and the group value is the
 mean of its frames plus white read noise (``sigma_frame / sqrt(nframes)``) plus the 1/f row
-terms of those frames, rounded and clipped to uint16.
+terms of those frames, rounded (half up) and clipped to uint16.
 """
 
 from __future__ import annotations
@@ -298,19 +298,19 @@ def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray,
     Returns
     -------
     dict
-        ``sci`` uint16 (ngroups, ny, nx) raw DN; ``clean`` float32 (ngroups, ny, nx): the
-        group values without read noise, 1/f and rounding (bias, Poisson charge, cosmic rays
-        and saturation included).
+        ``sci`` uint16 (ngroups, ny, nx) raw DN; ``satgroup`` int16 (ny, nx): the first group
+        whose value without read noise and 1/f (bias, Poisson charge, cosmic rays and
+        saturation included) reached ``sat_level``, -1 if none.
     """
     ny, nx = rate.shape
     period = nframes + groupgap
-    lam = rate * tframe
-    charge = np.zeros((ny, nx), np.float64)
+    lam = np.asarray(rate, np.float64) * tframe
+    charge = np.zeros((ny, nx), np.float32)
     sci = np.empty((ngroups, ny, nx), np.uint16)
-    clean = np.empty((ngroups, ny, nx), np.float32)
+    satgroup = np.full((ny, nx), -1, np.int16)
     order = np.argsort(deposits["frame"], kind="stable")
     dframe = deposits["frame"][order]
-    dy, dx, dq = deposits["y"][order], deposits["x"][order], deposits["charge"][order]
+    dy, dx, dq = deposits["y"][order], deposits["x"][order], deposits["charge"][order].astype(np.float32)
     bounds = np.searchsorted(dframe, np.arange(ngroups * period + 2))
 
     def add_frames(first, last):
@@ -318,44 +318,38 @@ def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray,
         n = last - first + 1
         if n <= 0:
             return
-        charge[...] += rng.poisson(lam * n)
+        charge[...] += rng.poisson(lam if n == 1 else lam * n)
         lo, hi = bounds[first], bounds[last + 1]
         if hi > lo:
             np.add.at(charge, (dy[lo:hi], dx[lo:hi]), dq[lo:hi])
 
-    inv_gain = 1.0 / gain
+    inv_gain = (1.0 / gain).astype(np.float32)
+    bias32 = bias.astype(np.float32)
+    sat32 = sat_level.astype(np.float32)
+    sigma_group = (sigma_frame / math.sqrt(nframes)).astype(np.float32)
+    total = np.empty((ny, nx), np.float32)
+    frame = np.empty((ny, nx), np.float32)
     for g in range(ngroups):
         start = g * period + 1
         if g > 0 and groupgap > 0:
             add_frames(start - groupgap, start - 1)
-        total = np.zeros((ny, nx), np.float64)
+        total[...] = 0.0
         rows = np.zeros(row_noise.shape[1:], np.float32)
         for k in range(start, start + nframes):
             add_frames(k, k)
-            total += np.minimum(bias + charge * inv_gain, sat_level)
+            np.multiply(charge, inv_gain, out=frame)
+            frame += bias32
+            np.minimum(frame, sat32, out=frame)
+            total += frame
             rows += row_noise[k - 1]
-        mean = total / nframes
-        clean[g] = mean
-        noisy = mean + sigma_frame / math.sqrt(nframes) * rng.standard_normal((ny, nx), np.float32)
-        noisy += (rows / nframes)[amp_of_column, :].T
-        np.clip(np.rint(noisy), 0, 65535, out=noisy)
-        sci[g] = noisy
-    return {"sci": sci, "clean": clean}
-
-
-def first_group_at_or_above(values: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Return, per pixel, the first group index where ``values >= level``, or -1.
-
-    Parameters
-    ----------
-    values : numpy.ndarray, shape (ngroups, ny, nx)
-    level : numpy.ndarray, shape (ny, nx)
-
-    Returns
-    -------
-    numpy.ndarray, int16, shape (ny, nx)
-    """
-    hit = values >= level
-    first = np.argmax(hit, axis=0).astype(np.int16)
-    first[~hit.any(axis=0)] = -1
-    return first
+        if nframes > 1:
+            total /= nframes
+        satgroup[(satgroup < 0) & (total >= sat32)] = g
+        noise = rng.standard_normal((ny, nx), np.float32)
+        noise *= sigma_group
+        noise += total
+        noise += (rows / nframes).T[:, amp_of_column]
+        noise += 0.5  # round half up by truncation of the clipped, non-negative value
+        np.clip(noise, 0.0, 65535.0, out=noise)
+        sci[g] = noise
+    return {"sci": sci, "satgroup": satgroup}

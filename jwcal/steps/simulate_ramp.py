@@ -215,7 +215,7 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
                               deposits=deposits, ngroups=ngroups, nframes=nframes, groupgap=groupgap,
                               tframe=tframe)
         sci[i] = out["sci"]
-        satgroup[i] = alg.first_group_at_or_above(out["clean"], sat_level)
+        satgroup[i] = out["satgroup"]
         dn = deposits["charge"] / gain[deposits["y"], deposits["x"]]
         np.add.at(cr_dn[i], (deposits["y"], deposits["x"]), dn.astype(np.float32))
         groups = group_of_frame[deposits["frame"]]
