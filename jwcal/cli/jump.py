@@ -45,12 +45,42 @@ from jwcal.cli import options
 @click.option("--min-diffs-single-pass", default=10, show_default=True, type=click.IntRange(min=1),
               help="Usable differences from which all outliers are flagged in one pass, "
               "not iteratively.")
+@click.option("--expand-large-events/--no-expand-large-events", default=False, show_default=True,
+              help="Flag NIR snowballs: grow jump blobs around new saturated cores.")
+@click.option("--min-sat-area", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="Smallest new-saturation blob (pixels) for a snowball core.")
+@click.option("--min-jump-area", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Smallest jump blob (pixels) for a snowball.")
+@click.option("--expand-factor", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="Snowball ellipse growth factor.")
+@click.option("--sat-required-snowball/--no-sat-required-snowball", default=True, show_default=True,
+              help="A snowball needs a new saturated core inside it (else every jump blob is one).")
+@click.option("--min-sat-radius-extend", default=2.5, show_default=True, type=float,
+              help="Cores with a larger minor axis (pixels) are grown and flagged SATURATED.")
+@click.option("--sat-expand", default=2, show_default=True, type=click.IntRange(min=0),
+              help="Core growth: 2x this many pixels are added to each axis.")
+@click.option("--edge-size", default=25, show_default=True, type=click.IntRange(min=0),
+              help="Jump blobs centred this close to an edge are snowballs without a core.")
+@click.option("--mask-snowball-core-next-int/--no-mask-snowball-core-next-int", default=True,
+              show_default=True, help="Flag snowball cores as jumps early in the next integration.")
+@click.option("--snowball-time-masked-next-int", default=4000.0, show_default=True,
+              type=click.FloatRange(min=0), help="Seconds of the next integration flagged on snowball cores.")
+@click.option("--max-extended-radius", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Largest radius (pixels) of a grown snowball or core.")
+@click.option("--find-showers/--no-find-showers", default=False, show_default=True,
+              help="Flag MIRI showers (not implemented: exit 1).")
+@click.option("--force-large-events", is_flag=True,
+              help="Allow large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI "
+              "coronagraphy, 1-4 groups, snowballs on MIRI, showers on NIR).")
 @options.skip_unsupported_opt
 def command(source, output, overwrite, gain, readnoise, rejection_threshold, three_group_rejection_threshold,
             four_group_rejection_threshold, maximum_cores, flag_4_neighbors, max_jump_to_flag_neighbors,
             min_jump_to_flag_neighbors, after_jump_flag_dn1, after_jump_flag_time1, after_jump_flag_dn2,
             after_jump_flag_time2, minimum_groups, minimum_sigclip_groups, only_use_ints,
-            min_diffs_single_pass, skip_unsupported):
+            min_diffs_single_pass, expand_large_events, min_sat_area, min_jump_area, expand_factor,
+            sat_required_snowball, min_sat_radius_extend, sat_expand, edge_size, mask_snowball_core_next_int,
+            snowball_time_masked_next_int, max_extended_radius, find_showers, force_large_events,
+            skip_unsupported):
     """Flag cosmic-ray jumps in ramps (``_ramp`` layout, after dq-init) with JUMP_DET in GROUPDQ.
 
     jwst's two-point difference method, in electrons: the first differences of each pixel (all
@@ -62,6 +92,11 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
     JUMP_DET. Neighbour and after-jump flagging as jwst. Pixels whose gain is NaN or <= 0 get
     NO_GAIN_VALUE|DO_NOT_USE in PIXELDQ if they are already DO_NOT_USE, reference or non-science
     pixels; elsewhere such a gain is an error (exit 1). S_JUMP=COMPLETE, PRIMECRS and EXTNCRS set.
+
+    --expand-large-events (off by default, as in jwst) grows the jump flags around NIR snowballs
+    (jump blobs holding a newly saturated core) as jwst does. It is refused (exit 1) where JWST
+    advises against it -- NIRISS SOSS and AMI, MIRI coronagraphy, 1-4 groups, MIRI data --
+    unless --force-large-events is given. --find-showers (MIRI) is not implemented (exit 1).
 
     Fewer than 3 groups: exit 1, or with --skip-unsupported the data pass through with
     S_JUMP=SKIPPED. A reference for another detector or not covering the data: exit 1.
@@ -90,7 +125,12 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
         after_jump_flag_time1=after_jump_flag_time1, after_jump_flag_dn2=after_jump_flag_dn2,
         after_jump_flag_time2=after_jump_flag_time2, minimum_groups=minimum_groups,
         minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
-        min_diffs_single_pass=min_diffs_single_pass, skip_unsupported=skip_unsupported)
+        min_diffs_single_pass=min_diffs_single_pass, expand_large_events=expand_large_events,
+        min_sat_area=min_sat_area, min_jump_area=min_jump_area, expand_factor=expand_factor,
+        sat_required_snowball=sat_required_snowball, min_sat_radius_extend=min_sat_radius_extend,
+        sat_expand=sat_expand, edge_size=edge_size, mask_snowball_core_next_int=mask_snowball_core_next_int,
+        snowball_time_masked_next_int=snowball_time_masked_next_int, max_extended_radius=max_extended_radius,
+        find_showers=find_showers, force_large_events=force_large_events, skip_unsupported=skip_unsupported)
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, gain=references["GAIN"], readnoise=references["READNOISE"],
                                          **parameters),

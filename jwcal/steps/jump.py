@@ -31,7 +31,12 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         after_jump_flag_time1: float = 0.0, after_jump_flag_dn2: float = 0.0,
         after_jump_flag_time2: float = 0.0,
         minimum_groups: int = 3, minimum_sigclip_groups: int = 100, only_use_ints: bool = True,
-        min_diffs_single_pass: int = 10, skip_unsupported: bool = False) -> Exposure:
+        min_diffs_single_pass: int = 10, expand_large_events: bool = False, min_sat_area: float = 1.0,
+        min_jump_area: float = 5.0, expand_factor: float = 2.0, sat_required_snowball: bool = True,
+        min_sat_radius_extend: float = 2.5, sat_expand: int = 2, edge_size: int = 25,
+        mask_snowball_core_next_int: bool = True, snowball_time_masked_next_int: float = 4000.0,
+        max_extended_radius: int = 200, find_showers: bool = False, force_large_events: bool = False,
+        skip_unsupported: bool = False) -> Exposure:
     """Detect jumps in a ramp.
 
     Parameters
@@ -51,6 +56,18 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         Jumps of at least dn (DN) get the groups within time (s) after them flagged.
     minimum_groups, minimum_sigclip_groups, only_use_ints, min_diffs_single_pass
         Which detector runs (stcal's rules; see :func:`jwcal.algorithms.jump.choose_mode`).
+    expand_large_events : bool
+        NIR snowballs: jump blobs around new saturated cores grown by ``expand_factor``; cores
+        (minor axis > ``min_sat_radius_extend``) grown by 2 x ``sat_expand`` pixels and flagged
+        SATURATED in later groups; with ``mask_snowball_core_next_int`` the cores get JUMP in the
+        first ``snowball_time_masked_next_int`` seconds of the next integration. Blobs need
+        ``min_sat_area``/``min_jump_area`` pixels; jump blobs centred within ``edge_size`` of an edge
+        count without a core; axes are capped at 2 x ``max_extended_radius``.
+    find_showers : bool
+        MIRI showers: not implemented (UnsupportedError).
+    force_large_events : bool
+        Run large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI coronagraphy,
+        <= 4 groups, snowballs on MIRI, showers on NIR detectors).
     skip_unsupported : bool
         With fewer than 3 (usable) groups, pass the data through with S_JUMP='SKIPPED' instead of failing.
 
@@ -75,6 +92,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     nints, ngroups, ny, nx = check_ramp(exposure)
+    _check_large_events(exposure, ngroups, expand_large_events, find_showers, force_large_events)
     for name in ("PIXELDQ", "GROUPDQ"):
         if name not in exposure:
             raise MissingExtensionError(
@@ -127,6 +145,14 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         after_jump_flag_e1=after_jump_flag_dn1 * median_gain, after_jump_flag_n1=n1,
         after_jump_flag_e2=after_jump_flag_dn2 * median_gain, after_jump_flag_n2=n2, threads=threads)
     n_events = 0
+    if expand_large_events:
+        persist = _groups_in(snowball_time_masked_next_int, tgroup) if mask_snowball_core_next_int else 0
+        new_groupdq, n_events = alg.flag_snowballs(
+            new_groupdq, min_sat_area=min_sat_area, min_jump_area=min_jump_area, expand_factor=expand_factor,
+            sat_required_snowball=sat_required_snowball, min_sat_radius_extend=min_sat_radius_extend,
+            sat_expand=2 * sat_expand, edge_size=edge_size, max_extended_width=2 * max_extended_radius,
+            persist_groups=persist)
+        log.info("%s: %d snowballs", exposure.label, n_events)
 
     keywords = {}
     used_groups = nints * ngroups - int(all_dnu.sum()) - nints
@@ -143,12 +169,55 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         ("after_jump_flag_dn1", after_jump_flag_dn1), ("after_jump_flag_time1", after_jump_flag_time1),
         ("after_jump_flag_dn2", after_jump_flag_dn2), ("after_jump_flag_time2", after_jump_flag_time2),
         ("minimum_groups", minimum_groups), ("minimum_sigclip_groups", minimum_sigclip_groups),
-        ("only_use_ints", only_use_ints), ("min_diffs_single_pass", min_diffs_single_pass)))
+        ("only_use_ints", only_use_ints), ("min_diffs_single_pass", min_diffs_single_pass),
+        ("expand_large_events", expand_large_events)))
+    if expand_large_events:
+        params += " " + " ".join(f"{key}={value}" for key, value in (
+            ("min_sat_area", min_sat_area), ("min_jump_area", min_jump_area),
+            ("expand_factor", expand_factor), ("sat_required_snowball", sat_required_snowball),
+            ("min_sat_radius_extend", min_sat_radius_extend),
+            ("sat_expand", sat_expand), ("edge_size", edge_size),
+            ("mask_snowball_core_next_int", mask_snowball_core_next_int),
+            ("snowball_time_masked_next_int", snowball_time_masked_next_int),
+            ("max_extended_radius", max_extended_radius)))
     history = [f"jwcal jump: two-point difference ({alg.MODE_NAMES[mode]}), {n_primary} primary jump flags",
                f"jwcal jump: {params}"]
     log.info("%s: %d primary jump flags, %d flagged groups in total", exposure.label, n_primary,
              int(np.count_nonzero(new_groupdq & dq.JUMP_DET)))
     return _output(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "COMPLETE", history, keywords)
+
+
+#: Exposure types for which JWST advises against snowball/shower flagging (known issue GI03).
+LARGE_EVENTS_NOT_RECOMMENDED = {"NIS_SOSS": "NIRISS SOSS", "NIS_AMI": "NIRISS AMI",
+                                "MIR_4QPM": "MIRI coronagraphy", "MIR_LYOT": "MIRI coronagraphy",
+                                "MIR_CORONCAL": "MIRI coronagraphy"}
+
+
+def _check_large_events(exposure: Exposure, ngroups: int, snowballs: bool, showers: bool,
+                        force: bool) -> None:
+    """Refuse large-event flagging where JWST's known issue GI03 advises against it, unless forced."""
+    if not (snowballs or showers):
+        return
+    header = exposure.peek_primary()
+    instrument = str(header.get("INSTRUME", "")).strip().upper()
+    exp_type = str(header.get("EXP_TYPE", "")).strip().upper()
+    reasons = []
+    if exp_type in LARGE_EVENTS_NOT_RECOMMENDED:
+        reasons.append(f"{LARGE_EVENTS_NOT_RECOMMENDED[exp_type]} ({exp_type})")
+    if ngroups <= 4:
+        reasons.append(f"{ngroups} groups (1-4)")
+    if snowballs and instrument == "MIRI":
+        reasons.append("MIRI (snowballs are a NIR detector effect; use --find-showers)")
+    if showers and instrument and instrument != "MIRI":
+        reasons.append(f"{instrument} (showers are a MIRI effect; use --expand-large-events)")
+    if showers and not reasons:
+        raise UnsupportedError(f"{exposure.label}: --find-showers (MIRI showers) is not implemented")
+    if reasons and not force:
+        option = "--expand-large-events" if snowballs else "--find-showers"
+        raise UnsupportedError(f"{exposure.label}: {option} is not recommended for {'; '.join(reasons)} "
+                               "(JWST known issue GI03); add --force-large-events to run it anyway")
+    if showers:
+        raise UnsupportedError(f"{exposure.label}: --find-showers (MIRI showers) is not implemented")
 
 
 def _groups_in(seconds: float, tgroup: float) -> int:

@@ -127,3 +127,36 @@ def test_agrees_with_stcal(nints, ngroups):
     same = np.all((ours & fj.JUMP) == (theirs & fj.JUMP), axis=(0, 1))
     assert same.mean() >= 0.995
     assert n_ours == n_theirs
+
+
+def _snowball_cube():
+    data, gdq, gain, rn, _ = fj.ramp_cube(3, nints=2, ngroups=6, ny=70, nx=64, ncr=20)
+    yy, xx = np.mgrid[:70, :64]
+    for cy, cx, g, i, outer, core in [(30, 30, 3, 0, 7, 3.5), (50, 20, 2, 1, 5, 2.9), (5, 40, 4, 0, 4, 0)]:
+        d = np.hypot(yy - cy, xx - cx)
+        data[i, g:][:, d < outer] += 8000
+        gdq[i, g:][:, d < core] |= fj.SAT
+    return data, gdq, gain, rn
+
+
+def test_snowballs_as_stcal():
+    """Counts and flag totals that stcal 1.20's flag_large_events gives on this cube (run once, recorded)."""
+    data, gdq, gain, rn = _snowball_cube()
+    out, n = alg.two_point_difference(data, gdq, gain, rn)
+    grown, events = alg.flag_snowballs(out, persist_groups=3)
+    assert (n, events) == (226, 18)
+    assert np.count_nonzero(grown & fj.SAT) == 387
+    assert np.count_nonzero(grown & fj.JUMP) == 1159
+    # the first integration's core is flagged in groups 1-2 of the second
+    assert grown[1, 1, 30, 30] & fj.JUMP and grown[1, 2, 30, 30] & fj.JUMP and not grown[1, 3, 30, 30] & fj.JUMP
+
+
+def test_blob_ellipses_and_drawing():
+    mask = np.zeros((40, 40), bool)
+    rows, cols = alg.ellipse_pixels(20, 20, 8, 3, mask.shape, 30.0)
+    mask[rows, cols] = True
+    ((x, y), (minor, major), angle), = alg.blob_ellipses(mask, 5)
+    assert (x, y) == pytest.approx((20, 20))
+    assert major + 1 == pytest.approx(16, rel=0.1) and minor + 1 == pytest.approx(6, rel=0.15)
+    assert angle == pytest.approx(30, abs=3)
+    assert alg.blob_ellipses(mask, mask.sum() + 1) == []

@@ -59,3 +59,13 @@ def test_usage_errors_exit_2(runner, tmp_path):
                                  "--maximum-cores", "lots", "-o", str(tmp_path / "o.fits")])
     assert result.exit_code == 2
     assert np.all(True)
+
+
+def test_large_events_refusal_exit_1(runner, tmp_path):
+    paths, _ = _files(tmp_path, ngroups=4)
+    args = ["jump", "--gain", paths["gain"], "--readnoise", paths["rn"], paths["ramp"],
+            "--expand-large-events",
+            "-o", str(tmp_path / "o.fits")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1 and "--force-large-events" in result.output
+    assert runner.invoke(cli, [*args, "--force-large-events"]).exit_code == 0

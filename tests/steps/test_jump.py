@@ -97,3 +97,34 @@ def test_threads_do_not_change_the_result():
     one = step.run(exposure, gain=gain, readnoise=rn)["GROUPDQ"].data
     two = step.run(exposure, gain=gain, readnoise=rn, maximum_cores="all")["GROUPDQ"].data
     np.testing.assert_array_equal(one, two)
+
+
+def test_large_events_refused_where_not_recommended_unless_forced():
+    exposure, gain, rn, _ = _inputs(ncr=5, ngroups=4)
+    with pytest.raises(UnsupportedError, match="force-large-events"):
+        step.run(exposure, gain=gain, readnoise=rn, expand_large_events=True)
+    result = step.run(exposure, gain=gain, readnoise=rn, expand_large_events=True, force_large_events=True)
+    assert result.primary["S_JUMP"] == "COMPLETE"
+    exposure, gain, rn, _ = _inputs(ncr=5, ngroups=6)
+    exposure.primary["EXP_TYPE"] = "NIS_SOSS"
+    with pytest.raises(UnsupportedError, match="NIRISS SOSS"):
+        step.run(exposure, gain=gain, readnoise=rn, expand_large_events=True)
+    with pytest.raises(UnsupportedError, match="not implemented"):
+        step.run(exposure, gain=gain, readnoise=rn, find_showers=True, force_large_events=True)
+
+
+def test_snowballs_grow_flags_and_set_extncrs():
+    data, gdq, gain, rn, _ = fj.ramp_cube(3, nints=1, ngroups=6, ny=64, nx=64, ncr=0)
+    yy, xx = np.mgrid[:64, :64]
+    d = np.hypot(yy - 32, xx - 32)
+    data[0, 3:][:, d < 7] += 8000
+    gdq[0, 3:][:, d < 3.5] |= dq.SATURATED
+    exposure = _exposure(fj.ramp_hdulist(data, gdq))
+    refs = dict(gain=_exposure(fj.reference_hdulist(gain, "GAIN")),
+                readnoise=_exposure(fj.reference_hdulist(rn, "READNOISE")))
+    plain = step.run(exposure, **refs)["GROUPDQ"].data
+    result = step.run(exposure, expand_large_events=True, **refs)
+    grown = result["GROUPDQ"].data
+    assert np.count_nonzero(grown & dq.JUMP_DET) > np.count_nonzero(plain & dq.JUMP_DET)
+    assert grown[0, 3, 32, 42] & dq.JUMP_DET and not plain[0, 3, 32, 42] & dq.JUMP_DET
+    assert result.primary["EXTNCRS"] > 0
