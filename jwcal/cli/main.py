@@ -131,6 +131,7 @@ COMMAND_MODULES = (
     "fix_parallel_wcs",
     "ramp_fit",
     "fix_int_times",
+    "preview",
 )
 
 
