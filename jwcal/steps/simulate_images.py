@@ -242,20 +242,23 @@ def run(
         rate_e = model / photmjsr * GAIN  # e-/s
         electrons = rng.poisson(rate_e * exptime).astype(np.float64)
         electrons += read_noise * rng.standard_normal(shape)
+        model32 = model.astype(np.float32)
+        del model
         ncr = rng.poisson(cr_density * ny * nx / 1e6)
         charge, labels = alg.cosmic_rays(rng, shape, int(ncr), min_charge=1000.0, max_charge=50000.0)
         to_sb = photmjsr / (GAIN * exptime)  # electrons -> MJy/sr
         sci = (electrons + charge) * to_sb * flat_pattern
         var_poisson = rate_e * exptime * to_sb**2
-        var_rnoise = np.full(shape, (read_noise * to_sb) ** 2)
-        var_flat = (model * flat_error) ** 2
+        var_rnoise = np.full(shape, (read_noise * to_sb) ** 2, dtype=np.float32)
+        var_flat = (model32 * np.float32(flat_error)) ** 2
         err = np.sqrt(var_poisson + var_rnoise + var_flat)
+        del electrons, charge, rate_e
         dqarr = bad.copy()
         unusable = (dqarr & dq.DO_NOT_USE) != 0
         arrays = {"SCI": sci, "ERR": err, "VAR_POISSON": var_poisson, "VAR_RNOISE": var_rnoise,
                   "VAR_FLAT": var_flat}
         for name in arrays:
-            arrays[name] = arrays[name].astype(np.float32)
+            arrays[name] = arrays[name].astype(np.float32, copy=False)
             arrays[name][unusable] = np.nan
 
         root = f"jw{PROGRAM}{OBSERVTN}{VISIT}_{VISITGRP}{SEQ_ID}{ACT_ID}_{k + 1:05d}_{detector.lower()}"
@@ -291,13 +294,13 @@ def run(
         model_header["COMMENT"] = "Noiseless SCI: sources + background, before noise, flat error and CRs"
         truth_exposures.append(Exposure([HDU(header=truth_primary, kind="image"),
                                          HDU.image("CRMASK", labels, crmask_header),
-                                         HDU.image("MODEL", model.astype(np.float32), model_header)],
+                                         HDU.image("MODEL", model32, model_header)],
                                         source=f"{root}_truth_wcs.fits"))
         true_headers.append(true_hdr)
         header_wcs.append(head_hdr)
         errors.append(error)
         labels_all.append(labels)
-        models.append(model.astype(np.float32))
+        models.append(model32)
         members.append({"expname": f"{root}_cal.fits", "exptype": "science", "exposerr": None})
 
     refcat = _refcat(rng_catalog, sources[is_star], refcat_maglim)

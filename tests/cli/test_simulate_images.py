@@ -83,3 +83,13 @@ def test_usage_errors(runner, tmp_path):
     assert not (tmp_path / "x").exists()
     assert runner.invoke(cli, ["simulate", "images"]).exit_code == 2
     assert runner.invoke(cli, ["simulate", "images", "-o", str(tmp_path), "--psf", "box"]).exit_code == 2
+
+
+def test_factory_for_stage3_tests(tmp_path):
+    from tests.factories.simulate_images import dithered_set
+
+    made = dithered_set(tmp_path, nexposures=2, size=(48, 48), seed=2)
+    paths = made["cal"] + made["truth_wcs"] + [made["asn"], made["refcat"], made["truth_table"]]
+    assert all(p.exists() for p in paths)
+    with fits.open(made["cal"][1]) as hdul:
+        np.testing.assert_array_equal(hdul["SCI"].data, made["result"]["exposures"][1]["SCI"].data)
