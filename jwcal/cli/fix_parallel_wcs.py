@@ -41,11 +41,21 @@ def command(source, output, overwrite, prime, ra_v1, dec_v1, pa_v3, skip_unsuppo
       cat par_*_rate.fits | jwcal fix-parallel-wcs --prime p1.fits --prime p2.fits > fixed.fits
       jwcal fix-parallel-wcs par_rate.fits --ra-v1 150.1 --dec-v1 2.2 --pa-v3 290.5 -o out.fits
     """
+    import contextlib
+
     from jwcal.cli.filters import run_filter
-    from jwcal.io import read_single
+    from jwcal.errors import DataError
+    from jwcal.io import read_exposures
     from jwcal.steps import fix_parallel_wcs as step
 
-    primes = [read_single(path, what="prime exposure") for path in prime]
+    def headers_of(path):
+        # Only the headers of a prime are needed: do not hold its data in memory.
+        with contextlib.closing(read_exposures(path, headers_only=True)) as exposures:
+            for exposure in exposures:
+                return exposure
+        raise DataError(f"{path}: empty prime exposure")
+
+    primes = [headers_of(path) for path in prime]
     # Validate the option combination once, before any output is opened.
     given = [v is not None for v in (ra_v1, dec_v1, pa_v3)]
     if (any(given) and not all(given)) or all(given) == bool(primes):
