@@ -37,6 +37,8 @@ import click
               help="Residual cosmic rays per million pixels per exposure (left in, not flagged).")
 @click.option("--bad-pixel-fraction", default=1e-4, show_default=True, type=float,
               help="Fraction of hot/dead pixels (DO_NOT_USE, NaN).")
+@click.option("--full-well", default=80000.0, show_default=True, type=float,
+              help="Electrons at saturation; pixels full within the first group are SATURATED, NaN (0: off).")
 @click.option("--distortion", default=2.0, show_default=True, type=float,
               help="Largest SIP distortion over the image, pixels.")
 @click.option("--dither-size", default=None, type=float, metavar="PIX",

@@ -43,6 +43,7 @@ IMAGE2_STEPS = ("S_GRPSCL", "S_DQINIT", "S_SATURA", "S_IPC", "S_SUPERB", "S_REFP
                 "S_PERSIS", "S_DARK", "S_JUMP", "S_RAMP", "S_GANSCL", "S_WCS", "S_FLAT", "S_PHOTOM")
 IMAGE2_SKIPPED = ("S_GRPSCL", "S_IPC", "S_PERSIS")
 ARCSEC = 1.0 / 3600.0
+TGROUP = 107.368  # s, NIRCam full-frame MEDIUM8 group time
 
 
 def run(
@@ -65,6 +66,7 @@ def run(
     flat_error: float = 0.002,
     cr_density: float = 100.0,
     bad_pixel_fraction: float = 1e-4,
+    full_well: float = 80000.0,
     distortion: float = 2.0,
     dither_size: float | None = None,
     wcs_error_min: float = 0.1,
@@ -110,6 +112,9 @@ def run(
         Residual (undetected) cosmic-ray events per million pixels per exposure.
     bad_pixel_fraction : float
         Fraction of hot/dead pixels (DO_NOT_USE, NaN).
+    full_well : float
+        Electrons at saturation; pixels that saturate within the first group (TGROUP = 107.4 s,
+        MEDIUM8) have no slope: SATURATED|DO_NOT_USE and NaN, as in jwst cal files. 0 disables.
     distortion : float
         Largest SIP displacement over the image, pixels.
     dither_size : float, optional
@@ -252,8 +257,10 @@ def run(
         var_rnoise = np.full(shape, (read_noise * to_sb) ** 2, dtype=np.float32)
         var_flat = (model32 * np.float32(flat_error)) ** 2
         err = np.sqrt(var_poisson + var_rnoise + var_flat)
-        del electrons, charge, rate_e
+        del electrons, charge
         dqarr = bad.copy()
+        if full_well > 0:
+            dqarr[rate_e * TGROUP > full_well] |= dq.SATURATED | dq.DO_NOT_USE
         unusable = (dqarr & dq.DO_NOT_USE) != 0
         arrays = {"SCI": sci, "ERR": err, "VAR_POISSON": var_poisson, "VAR_RNOISE": var_rnoise,
                   "VAR_FLAT": var_flat}

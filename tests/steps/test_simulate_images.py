@@ -86,8 +86,9 @@ def test_bright_isolated_star_is_where_the_true_wcs_says(sim):
                 continue
             d = np.hypot(x - x[i], y - y[i])
             d[i] = np.inf
-            if np.min(d) < 15 or np.any(sim["truth"]["cr_labels"][k][int(y[i]) - 8:int(y[i]) + 9,
-                                                                      int(x[i]) - 8:int(x[i]) + 9]):
+            box = (slice(int(y[i]) - 8, int(y[i]) + 9), slice(int(x[i]) - 8, int(x[i]) + 9))
+            clean = not np.any(sim["truth"]["cr_labels"][k][box]) and np.all(np.isfinite(sci[box]))
+            if np.min(d) < 15 or not clean:
                 continue
             cx, cy = _windowed_centroid(np.nan_to_num(sci - 0.2), x[i], y[i])
             assert np.hypot(cx - x[i], cy - y[i]) < 0.05
@@ -188,3 +189,13 @@ def test_bad_parameters():
         run(size=(8, 8))
     with pytest.raises(UsageError):
         run(size=(32, 32), wcs_error_min=2.0, wcs_error_max=1.0)
+
+
+def test_pixels_full_within_the_first_group_are_saturated_nan():
+    out = run(nexposures=1, size=(48, 48), seed=1, nstars=0, ngalaxies=0, background=200.0,
+              bad_pixel_fraction=0.0)
+    e = out["exposures"][0]
+    assert np.all(e["DQ"].data == dq.SATURATED | dq.DO_NOT_USE) and np.all(np.isnan(e["SCI"].data))
+    fine = run(nexposures=1, size=(48, 48), seed=1, nstars=0, ngalaxies=0, background=200.0,
+               bad_pixel_fraction=0.0, full_well=0.0)
+    assert not fine["exposures"][0]["DQ"].data.any()
