@@ -63,3 +63,26 @@ def test_malformed_value_is_exit_1_and_no_output(runner, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("jwcal fix-targ-coords: error:") and "MU_EPOCH" in result.stderr
     assert not out.exists()
+
+
+def test_written_targ_agrees_with_astropy_apply_space_motion(runner, tmp_path):
+    import warnings
+
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.time import Time
+
+    from jwcal.algorithms.fix_targ_coords import separation_mas
+
+    source = write_targ(tmp_path / "a_rate.fits")
+    out = tmp_path / "out.fits"
+    assert runner.invoke(cli, ["fix-targ-coords", source, "-o", str(out)]).exit_code == 0
+    header = fits.getheader(out)
+    star = SkyCoord(BARNARD["PROP_RA"] * u.deg, BARNARD["PROP_DEC"] * u.deg, distance=10 * u.pc,
+                    pm_ra_cosdec=BARNARD["MU_RA"] * u.arcsec / u.yr,
+                    pm_dec=BARNARD["MU_DEC"] * u.arcsec / u.yr,
+                    radial_velocity=0 * u.km / u.s, obstime=Time(BARNARD["MU_EPOCH"], scale="utc"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        moved = star.apply_space_motion(new_obstime=Time(BARNARD["EXPMID"], format="mjd", scale="utc"))
+    assert separation_mas(header["TARG_RA"], header["TARG_DEC"], moved.ra.deg, moved.dec.deg) < 0.1
