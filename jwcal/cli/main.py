@@ -128,6 +128,7 @@ COMMAND_MODULES = (
     "superbias",
     "linearity",
     "dark",
+    "refpix",
     "fix_parallel_wcs",
     "ramp_fit",
     "fix_int_times",
