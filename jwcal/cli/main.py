@@ -133,6 +133,7 @@ COMMAND_MODULES = (
     "ramp_fit",
     "fix_int_times",
     "preview",
+    "tweakreg",
 )
 
 
