@@ -265,10 +265,38 @@ def _extended(rng, shape, nframes_total, count, scale_fn, profile_fn, extent):
     return events, deposits
 
 
+def nonlinear_signal(linear: np.ndarray, c2: np.ndarray, c3: np.ndarray) -> np.ndarray:
+    """Return the measured (non-linear) signal whose linearity correction gives ``linear``.
+
+    The correction is the LINEARITY-reference polynomial ``s + c2 s**2 + c3 s**3`` (COEFFS
+    0, 1, c2, c3); it is inverted per pixel with four Newton steps (c2, c3 >= 0, so the
+    polynomial is increasing and convex for s >= 0 and Newton from ``linear`` converges).
+
+    Parameters
+    ----------
+    linear : numpy.ndarray, float32
+        Linear signal in DN above bias (>= 0).
+    c2, c3 : numpy.ndarray, broadcastable to ``linear``
+        Correction coefficients (1/DN, 1/DN**2).
+
+    Returns
+    -------
+    numpy.ndarray, float32, same shape
+        Measured signal in DN above bias.
+    """
+    s = np.asarray(linear, np.float64)
+    m = s / (1.0 + c2 * s)  # close first guess
+    for _ in range(4):
+        f = m + c2 * m * m + c3 * m * m * m - s
+        m = m - f / (1.0 + 2.0 * c2 * m + 3.0 * c3 * m * m)
+    return m.astype(np.float32)
+
+
 def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray, bias: np.ndarray,
                 sat_level: np.ndarray, sigma_frame: np.ndarray, row_noise: np.ndarray,
                 amp_of_column: np.ndarray, deposits: dict, ngroups: int, nframes: int,
-                groupgap: int, tframe: float) -> dict:
+                groupgap: int, tframe: float, nonlinearity: tuple | None = None,
+                flag_level: np.ndarray | None = None) -> dict:
     """Read out one integration.
 
     Parameters
@@ -294,13 +322,18 @@ def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray,
     ngroups, nframes, groupgap : int
     tframe : float
         Frame time in seconds.
+    nonlinearity : (c2, c3), optional
+        Correction coefficients (see :func:`nonlinear_signal`); the frame signal above bias is
+        made non-linear before saturation. None: linear detector.
+    flag_level : numpy.ndarray, shape (ny, nx), optional
+        Level (DN) defining ``satgroup``; default ``sat_level``.
 
     Returns
     -------
     dict
         ``sci`` uint16 (ngroups, ny, nx) raw DN; ``satgroup`` int16 (ny, nx): the first group
         whose value without read noise and 1/f (bias, Poisson charge, cosmic rays and
-        saturation included) reached ``sat_level``, -1 if none.
+        saturation included) reached ``flag_level``, -1 if none.
     """
     ny, nx = rate.shape
     period = nframes + groupgap
@@ -326,6 +359,7 @@ def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray,
     inv_gain = (1.0 / gain).astype(np.float32)
     bias32 = bias.astype(np.float32)
     sat32 = sat_level.astype(np.float32)
+    flag32 = sat32 if flag_level is None else flag_level.astype(np.float32)
     sigma_group = (sigma_frame / math.sqrt(nframes)).astype(np.float32)
     total = np.empty((ny, nx), np.float32)
     frame = np.empty((ny, nx), np.float32)
@@ -338,13 +372,15 @@ def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray,
         for k in range(start, start + nframes):
             add_frames(k, k)
             np.multiply(charge, inv_gain, out=frame)
+            if nonlinearity is not None:
+                frame[...] = nonlinear_signal(frame, *nonlinearity)
             frame += bias32
             np.minimum(frame, sat32, out=frame)
             total += frame
             rows += row_noise[k - 1]
         if nframes > 1:
             total /= nframes
-        satgroup[(satgroup < 0) & (total >= sat32)] = g
+        satgroup[(satgroup < 0) & (total >= flag32)] = g
         noise = rng.standard_normal((ny, nx), np.float32)
         noise *= sigma_group
         noise += total

@@ -44,6 +44,11 @@ DETECTOR_NAMES = ("NRCA1", "NRCA2", "NRCA3", "NRCA4", "NRCB1", "NRCB2", "NRCB3",
               help="Fraction of hot pixels.")
 @click.option("--dead-fraction", default=1e-4, show_default=True, type=click.FloatRange(0, 1),
               help="Fraction of dead pixels.")
+@click.option("--nonlinear", is_flag=True,
+              help="Make the detector non-linear (about 8 % at saturation) and write linearity.fits.")
+@click.option("--dark-current", default=None, type=click.FloatRange(0), metavar="DN/S",
+              help="Mean dark current in DN/s; also writes dark.fits (noise-free dark ramp, science "
+              "read pattern) [default: none, only hot pixels].")
 @click.option("--ref-subarray", is_flag=True,
               help="Cut the reference files to the subarray instead of writing them full frame.")
 def command(output, overwrite, **params):
@@ -51,8 +56,11 @@ def command(output, overwrite, **params):
 
     Writes into DIR: the level-1b ramp jw01234001001_01101_00001_<det>_uncal.fits (SCI uint16
     (nints, ngroups, ny, nx), INT_TIMES, full primary header with target coordinates and proper
-    motion), the reference files gain.fits, readnoise.fits (CDS read noise) and mask.fits
-    (DQ + DQ_DEF) in CRDS layouts, and <root>_truth.fits: TRUE_RATE (DN/s), DARK_RATE, BIAS,
+    motion), the reference files gain.fits, readnoise.fits (CDS read noise), mask.fits
+    (DQ + DQ_DEF), superbias.fits and saturation.fits (SAT_LEVEL - 200 DN), with --nonlinear
+    linearity.fits (COEFFS) and with --dark-current dark.fits, all in CRDS layouts and exact for
+    the simulation (superbias, linearity, dark and a slope fit recover TRUE_RATE), and
+    <root>_truth.fits: TRUE_RATE (DN/s), DARK_RATE, BIAS,
     SAT_LEVEL, BADPIX, SATGROUP, CR_GROUP and CR_DN images, a CRS table with every cosmic ray,
     snowball and shower (integration, first affected group, frame, y, x, amplitude in DN, kind)
     and a SOURCES table.
@@ -70,6 +78,7 @@ def command(output, overwrite, **params):
     Examples:
       jwcal simulate ramp -o sim --ngroups 10
       jwcal simulate ramp -o sim --detector MIRIMAGE --size 256 256 --nints 2 --seed 3
+      jwcal simulate ramp -o sim --size 512 512 --nonlinear --dark-current 0.5
     """
     import os
 

@@ -8,6 +8,10 @@ API (for tests and benchmarks)::
     products["gain"]       # GAIN reference (SCI float32, e-/DN), full frame unless ref_subarray
     products["readnoise"]  # READNOISE reference (SCI float32, CDS read noise in DN)
     products["mask"]       # MASK reference (DQ uint32 + DQ_DEF)
+    products["superbias"]  # SUPERBIAS reference (SCI = the noise-free bias, DN; ERR, DQ, DQ_DEF)
+    products["saturation"] # SATURATION reference (SCI = SAT_LEVEL - SATURATION_MARGIN, raw DN; DQ)
+    products["linearity"]  # only with nonlinear=True: LINEARITY COEFFS (4, ny, nx) = 0, 1, c2, c3
+    products["dark"]       # only with dark_current=...: DARK SCI (ngroups, ny, nx) DN, AVDRKCUR
     products["truth"]      # TRUE_RATE (DN/s), BIAS, SAT_LEVEL, SATGROUP, CR_GROUP, CR_DN,
                            # BADPIX, DARK_RATE images, CRS and SOURCES tables
     simulate_ramp.filenames(products)  # {key: file name} as ``jwcal simulate ramp`` writes them
@@ -15,11 +19,16 @@ API (for tests and benchmarks)::
 Truth conventions: TRUE_RATE is the slope a perfect pipeline should measure from the sky
 (sky times response, in DN/s), without dark current (DARK_RATE) or cosmic rays; it is 0 for
 reference and dead pixels. SATGROUP (nints, ny, nx) is the first group whose noise-free value
-reached SAT_LEVEL (-1: never); CR_GROUP the first group holding cosmic-ray charge of at least
-1 DN (-1: none) and CR_DN the total cosmic-ray signal of the integration. The CRS table has one
-row per event (cosmic, snowball, shower): integration, group (first affected), frame, y, x,
-amplitude (DN) and kind. Reference files are exact: the gain and read noise used by the
-simulation, the bad pixels that were made.
+reached the SATURATION reference threshold (-1: never); CR_GROUP the first group holding
+cosmic-ray charge of at least 1 DN (-1: none) and CR_DN the total cosmic-ray signal of the
+integration. The CRS table has one row per event (cosmic, snowball, shower): integration, group
+(first affected), frame, y, x, amplitude (DN) and kind.
+
+Reference files are exact: the gain and read noise used by the simulation, the bad pixels that
+were made, the noise-free bias, the exact inverse of the non-linearity (correction polynomial on
+bias-subtracted DN) and the noise-free dark ramp (science read pattern, linear DN; MIRI 4-D with
+one integration), so superbias -> linearity -> dark -> a slope fit recovers TRUE_RATE. Not
+simulated: persistence, IPC, odd/even column offsets, MIRI reset/RSCD effects, ZEROFRAME.
 """
 
 from __future__ import annotations
@@ -82,6 +91,8 @@ TARGET = {"PROP_RA": 80.894167, "PROP_DEC": -69.756111, "MU_RA": 0.25, "MU_DEC":
           "MU_EPOCH": "2000-01-01T12:00:00"}
 
 _DQ_NAMES = ("DO_NOT_USE", "DEAD", "HOT", "REFERENCE_PIXEL")
+#: The SATURATION reference threshold lies this many DN below the physical saturation level.
+SATURATION_MARGIN = 200.0
 _DQ_DESCRIPTIONS = {"DO_NOT_USE": "Bad pixel. Do not use.", "DEAD": "Dead pixel",
                     "HOT": "Hot pixel", "REFERENCE_PIXEL": "Reference pixel"}
 
@@ -96,6 +107,7 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
         stars: int | None = None, galaxies: int | None = None, background: float | None = None,
         cr_rate: float = 5.0, snowballs: int | None = None, showers: int | None = None,
         one_over_f: float | None = None, hot_fraction: float = 2e-4, dead_fraction: float = 1e-4,
+        nonlinear: bool = False, dark_current: float | None = None,
         ref_subarray: bool = False) -> dict[str, Exposure]:
     """Simulate one raw exposure, its reference files and its truth.
 
@@ -124,13 +136,22 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
         rms of the per-row 1/f offsets of one frame in DN (default 2 NIR, 0 MIRI).
     hot_fraction, dead_fraction : float
         Fractions of light-sensitive pixels made hot (dark current 1-30 DN/s) or dead.
+    nonlinear : bool
+        Make the detector non-linear (classical non-linearity, about 8 % at saturation) and add
+        the exact LINEARITY reference (``linearity``).
+    dark_current : float, optional
+        Mean dark current of the light-sensitive pixels in DN/s (per-pixel scatter 30 %); also
+        adds the DARK reference (``dark``), a noise-free ramp of the dark signal including hot
+        pixels, with the science NFRAMES/GROUPGAP/NGROUPS. None: no dark current except hot pixels
+        and no DARK reference.
     ref_subarray : bool
         Cut the reference files to the science subarray instead of writing them full frame.
 
     Returns
     -------
     dict of Exposure
-        Keys ``uncal``, ``gain``, ``readnoise``, ``mask``, ``truth``.
+        Keys ``uncal``, ``gain``, ``readnoise``, ``mask``, ``superbias``, ``saturation``, ``truth``,
+        plus ``linearity`` and ``dark`` when asked for.
     """
     det = DETECTORS.get(detector.upper())
     if det is None:
@@ -150,7 +171,7 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
         valid = ", ".join(f"{p} ({f},{g})" for (f, g), p in patterns.items())
         raise UsageError(f"no {det.instrument} readout pattern has NFRAMES={nframes}, "
                          f"GROUPGAP={groupgap} (valid: {valid})")
-    if cr_rate < 0 or hot_fraction < 0 or dead_fraction < 0:
+    if cr_rate < 0 or hot_fraction < 0 or dead_fraction < 0 or (dark_current or 0) < 0:
         raise UsageError("rates and fractions must be >= 0")
 
     rng = np.random.default_rng(seed)
@@ -173,7 +194,12 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
     sky, sources = alg.scene(rng, (ny, nx), stars=nstars, galaxies=ngal, background=sky_dn * det.gain,
                              fwhm=det.fwhm, max_star_rate=3e5)
     sky_rate = np.where(light, sky, 0.0)  # e-/s
-    dark_rate = np.where(light & (badpix & dq.PIXEL["HOT"] != 0), maps["hot_rate"][sub], 0.0)  # DN/s
+    alive = full_light & (maps["badpix"] & dq.PIXEL["DEAD"] == 0)
+    dark_full = np.where(alive, (dark_current or 0.0) * maps["dark_scatter"], 0.0)  # DN/s
+    dark_full += np.where(alive & (maps["badpix"] & dq.PIXEL["HOT"] != 0), maps["hot_rate"], 0.0)
+    dark_rate = dark_full[sub]
+    sat_flag = maps["sat_level"] - SATURATION_MARGIN
+    nonlin = (maps["c2"][sub], maps["c3"][sub]) if nonlinear else None
     charge_rate = sky_rate + dark_rate * gain
 
     nir = det.instrument != "MIRI"
@@ -213,7 +239,7 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
         out = alg.integration(rng, rate=charge_rate, gain=gain, bias=bias, sat_level=sat_level,
                               sigma_frame=sigma_frame, row_noise=row_noise, amp_of_column=amp_of_column,
                               deposits=deposits, ngroups=ngroups, nframes=nframes, groupgap=groupgap,
-                              tframe=tframe)
+                              tframe=tframe, nonlinearity=nonlin, flag_level=sat_flag[sub])
         sci[i] = out["sci"]
         satgroup[i] = out["satgroup"]
         dn = deposits["charge"] / gain[deposits["y"], deposits["x"]]
@@ -238,7 +264,22 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
                                 [HDU.image("SCI", maps["readnoise"][cut].astype(np.float32))]),
         "mask": _reference("MASK", "mask.fits", ref_keys, None,
                            [HDU.image("DQ", maps["badpix"][cut].astype(np.uint32)), _dq_def()]),
+        "superbias": _reference("SUPERBIAS", "superbias.fits", ref_keys, "DN",
+                                [HDU.image("SCI", maps["bias"].astype(np.float32)),
+                                 HDU.image("ERR", np.full(maps["bias"].shape, 1.0, np.float32)),
+                                 HDU.image("DQ", np.zeros(maps["bias"].shape, np.uint32)), _dq_def()]),
+        "saturation": _reference("SATURATION", "saturation.fits", ref_keys, "DN",
+                                 [HDU.image("SCI", sat_flag.astype(np.float32)),
+                                  HDU.image("DQ", np.zeros(sat_flag.shape, np.uint32)), _dq_def()]),
     }
+    if nonlinear:
+        coeffs = np.stack([np.zeros_like(maps["c2"]), np.ones_like(maps["c2"]), maps["c2"], maps["c3"]])
+        refs["linearity"] = _reference("LINEARITY", "linearity.fits", ref_keys, None,
+                                       [HDU.image("COEFFS", coeffs.astype(np.float32)),
+                                        HDU.image("DQ", np.zeros(maps["c2"].shape, np.uint32)), _dq_def()])
+    if dark_current is not None:
+        refs["dark"] = _dark_reference(ref_keys, dark_full, maps["gain"], det, ngroups, nframes, groupgap,
+                                       tframe)
     truth_primary = fits.Header()
     for k, v in keys.items():
         truth_primary[k] = v
@@ -249,6 +290,9 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
     truth_primary["PIXAREA"] = (det.pixel_cm ** 2, "pixel area, cm2")
     truth_primary["SKY"] = (sky_dn, "sky background, DN/s")
     truth_primary["ONEOVERF"] = (sigma_1f, "1/f row rms per frame, DN")
+    truth_primary["SATMARGN"] = (SATURATION_MARGIN, "SATURATION reference = SAT_LEVEL - this, DN")
+    truth_primary["NONLIN"] = (nonlinear, "non-linear detector (LINEARITY reference exact)")
+    truth_primary["DARKCURR"] = (dark_current if dark_current is not None else 0.0, "mean dark, DN/s")
     truth = Exposure([
         HDU(header=truth_primary, kind="image"),
         HDU.image("TRUE_RATE", (sky_rate / gain).astype(np.float32), _bunit("DN/s")),
@@ -266,6 +310,23 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
                [("y", "f8"), ("x", "f8"), ("flux", "f8"), ("kind", "S8")]),
     ], source="<simulate ramp>")
     return {"uncal": uncal, **refs, "truth": truth}
+
+
+def _dark_reference(keys, dark_rate, gain, det, ngroups, nframes, groupgap, tframe):
+    """DARK reference: the noise-free dark signal (DN) of every group, science read pattern."""
+    period = nframes + groupgap
+    t = (np.arange(ngroups) * period + (nframes + 1) / 2.0) * tframe  # mean frame time of each group
+    frames = (t[:, None, None] * dark_rate[None]).astype(np.float32)
+    if det.instrument == "MIRI":
+        frames = frames[None]
+    exposure = _reference("DARK", "dark.fits", keys, "DN",
+                          [HDU.image("SCI", frames), HDU.image("ERR", np.zeros(frames.shape, np.float32)),
+                           HDU.image("DQ", np.zeros(dark_rate.shape, np.uint32)), _dq_def(),
+                           HDU.image("AVDRKCUR", (dark_rate * gain).astype(np.float32))])
+    header = exposure.primary
+    header["NFRAMES"], header["GROUPGAP"], header["NGROUPS"] = nframes, groupgap, ngroups
+    header["NINTS"] = 1
+    return exposure
 
 
 def _bunit(unit):
@@ -299,13 +360,13 @@ def _detector_maps(seed: int, det: Detector, ny: int, nx: int) -> dict[str, np.n
     amp_bias = det.bias + glob.normal(0.0, 300.0, 4)
     column = glob.normal(0.0, 20.0, full_nx)[:nx]
     amp = (np.arange(nx) * 4 // full_nx) if nir else (np.arange(nx) % 4)
-    names = ("gain", "readnoise", "bias", "sat_level", "u", "hot_rate")
+    names = ("gain", "readnoise", "bias", "sat_level", "u", "hot_rate", "c2", "c3", "dark_scatter")
     maps = {name: np.empty((ny, nx), np.float32) for name in names}
     for y0 in range(0, ny, _TILE):
         for x0 in range(0, nx, _TILE):
             rng = np.random.default_rng([seed, 2, y0 // _TILE, x0 // _TILE])
             th, tw = min(_TILE, full_ny - y0), min(_TILE, full_nx - x0)
-            draws = rng.standard_normal((4, th, tw), np.float32)
+            draws = rng.standard_normal((7, th, tw), np.float32)
             u = rng.random((2, th, tw), np.float32)
             sy, sx = slice(y0, min(y0 + th, ny)), slice(x0, min(x0 + tw, nx))
             cy, cx = slice(0, sy.stop - y0), slice(0, sx.stop - x0)
@@ -315,6 +376,9 @@ def _detector_maps(seed: int, det: Detector, ny: int, nx: int) -> dict[str, np.n
             maps["sat_level"][sy, sx] = det.sat_level + 800.0 * draws[3][cy, cx]
             maps["u"][sy, sx] = u[0][cy, cx]
             maps["hot_rate"][sy, sx] = 10.0 ** (1.5 * u[1][cy, cx])
+            maps["c2"][sy, sx] = 1.5e-6 * (1.0 + 0.1 * draws[4][cy, cx])
+            maps["c3"][sy, sx] = 5e-12 * np.exp(0.1 * draws[5][cy, cx])
+            maps["dark_scatter"][sy, sx] = np.exp(0.3 * draws[6][cy, cx] - 0.045)
     maps["bias"] += (amp_bias[amp] + column)[None, :]
     light = _light_sensitive(det, full_ny, full_nx)[:ny, :nx]
     maps["badpix"] = np.where(light, 0, dq.PIXEL["REFERENCE_PIXEL"] | dq.DO_NOT_USE).astype(np.uint32)
@@ -414,8 +478,11 @@ def _reference(reftype, filename, keys, bunit, hdus):
         primary[k] = v
     primary["REFTYPE"] = reftype
     primary["FILENAME"] = filename
-    primary["DATAMODL"] = {"GAIN": "GainModel", "READNOISE": "ReadnoiseModel", "MASK": "MaskModel"}.get(
-        reftype, f"{reftype.capitalize()}Model")
+    primary["DATAMODL"] = {"GAIN": "GainModel", "READNOISE": "ReadnoiseModel", "MASK": "MaskModel",
+                           "SUPERBIAS": "SuperBiasModel", "SATURATION": "SaturationModel",
+                           "LINEARITY": "LinearityModel"}.get(reftype, f"{reftype.capitalize()}Model")
+    if reftype == "DARK" and keys["INSTRUME"] == "MIRI":
+        primary["DATAMODL"] = "DarkMIRIModel"
     if bunit:
         hdus[0].header["BUNIT"] = bunit
     return Exposure([HDU(header=primary, kind="image"), *hdus], source="<simulate ramp>")

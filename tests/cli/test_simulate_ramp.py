@@ -14,7 +14,7 @@ def test_writes_uncal_references_and_truth(runner, tmp_path):
     assert result.stdout == ""
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([f"{ROOT}_uncal.fits", f"{ROOT}_truth.fits", "gain.fits", "readnoise.fits",
-                            "mask.fits"])
+                            "mask.fits", "superbias.fits", "saturation.fits"])
     with fits.open(out / f"{ROOT}_uncal.fits") as hdul:
         assert hdul["SCI"].data.dtype == np.uint16
         assert hdul["SCI"].data.shape == (1, 3, 32, 48)
@@ -48,3 +48,15 @@ def test_files_open_with_stdatamodels(runner, tmp_path):
     with datamodels.Level1bModel(str(out / f"{ROOT}_uncal.fits")) as model:
         assert model.data.shape == (1, 3, 32, 48)
         assert model.meta.exposure.ngroups == 3
+
+
+def test_nonlinear_and_dark_write_their_references(runner, tmp_path):
+    out = tmp_path / "sim"
+    result = runner.invoke(cli, [*ARGS, "--nonlinear", "--dark-current", "0.5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with fits.open(out / "linearity.fits") as hdul:
+        assert hdul["COEFFS"].data.shape == (4, 32, 48)
+        assert hdul[0].header["REFTYPE"] == "LINEARITY"
+    with fits.open(out / "dark.fits") as hdul:
+        assert hdul["SCI"].data.shape == (3, 32, 48)
+        assert hdul[0].header["NFRAMES"] == 1

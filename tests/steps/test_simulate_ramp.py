@@ -131,3 +131,43 @@ def test_miri_layout():
 def test_bad_parameters_are_usage_errors(kwargs):
     with pytest.raises(UsageError):
         step.run(**{"size": (16, 16), **kwargs})
+
+
+def test_superbias_linearity_dark_chain_recovers_the_true_rate():
+    p = step.run(size=(64, 64), ngroups=8, nframes=8, groupgap=2, seed=21, one_over_f=0.0, stars=20,
+                 galaxies=2, background=3.0, nonlinear=True, dark_current=2.0, ref_subarray=True)
+    truth, h = p["truth"], p["uncal"].primary
+    assert set(p) >= {"superbias", "saturation", "linearity", "dark"}
+    sci = p["uncal"]["SCI"].data[0].astype(float)
+    s = sci - p["superbias"]["SCI"].data
+    c = p["linearity"]["COEFFS"].data.astype(float)
+    lin = c[0] + s * (c[1] + s * (c[2] + s * c[3]))
+    lin -= p["dark"]["SCI"].data
+    slope = _fit_slopes(lin, h["TGROUP"])
+    raw_slope = _fit_slopes(sci, h["TGROUP"])
+    true = truth["TRUE_RATE"].data
+    good = ((truth["BADPIX"].data == 0) & (truth["SATGROUP"].data[0] < 0) & (truth["CR_GROUP"].data[0] < 0))
+    bright = good & (true * h["TGROUP"] * 8 > 15000)  # where the non-linearity is > 2 %
+    assert bright.sum() > 10
+    rel = (slope - true)[bright] / true[bright]
+    assert abs(np.median(rel)) < 0.005
+    assert np.median((raw_slope - true)[bright] / true[bright]) < -0.02  # uncorrected data are non-linear
+    faint = good & (true < 4.0)
+    assert abs(np.median(slope[faint] - true[faint])) < 0.3  # dark removed (2 DN/s injected)
+    assert np.median(raw_slope[faint] - true[faint]) > 1.5
+    dark = truth["DARK_RATE"].data[good]
+    assert 1.5 < np.mean(dark) < 2.5
+
+
+def test_saturation_reference_matches_the_truth_saturation_groups():
+    p = step.run(size=(64, 64), ngroups=10, nframes=8, groupgap=2, seed=8, stars=30, nonlinear=True,
+                 ref_subarray=True)
+    sci = p["uncal"]["SCI"].data[0].astype(float)
+    thresh = p["saturation"]["SCI"].data
+    flagged = sci >= thresh
+    first = np.where(flagged.any(axis=0), flagged.argmax(axis=0), -1)
+    satgroup = p["truth"]["SATGROUP"].data[0]
+    assert (satgroup >= 0).sum() > 5
+    agree = (first == satgroup).mean()
+    assert agree > 0.995
+    np.testing.assert_allclose(thresh, p["truth"]["SAT_LEVEL"].data - step.SATURATION_MARGIN, rtol=1e-6)
