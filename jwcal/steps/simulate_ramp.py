@@ -381,7 +381,7 @@ def _detector_maps(seed: int, det: Detector, ny: int, nx: int) -> dict[str, np.n
             maps["dark_scatter"][sy, sx] = np.exp(0.3 * draws[6][cy, cx] - 0.045)
     maps["bias"] += (amp_bias[amp] + column)[None, :]
     light = _light_sensitive(det, full_ny, full_nx)[:ny, :nx]
-    maps["badpix"] = np.where(light, 0, dq.PIXEL["REFERENCE_PIXEL"] | dq.DO_NOT_USE).astype(np.uint32)
+    maps["badpix"] = np.where(light, 0, dq.PIXEL["REFERENCE_PIXEL"]).astype(np.uint32)
     return maps
 
 
