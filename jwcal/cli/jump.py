@@ -72,6 +72,11 @@ from jwcal.cli import options
 @click.option("--force-large-events", is_flag=True,
               help="Allow large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI "
               "coronagraphy, 1-4 groups, snowballs on MIRI, showers on NIR).")
+@click.option("--two-group", is_flag=True,
+              help="Beyond jwst: flag cosmic rays in 2-group integrations (against the other integrations, "
+              "or the neighbouring pixels with one integration) instead of refusing them.")
+@click.option("--two-group-rejection-threshold", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Sigma threshold of --two-group.")
 @options.skip_unsupported_opt
 def command(source, output, overwrite, gain, readnoise, rejection_threshold, three_group_rejection_threshold,
             four_group_rejection_threshold, maximum_cores, flag_4_neighbors, max_jump_to_flag_neighbors,
@@ -80,7 +85,7 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
             min_diffs_single_pass, expand_large_events, min_sat_area, min_jump_area, expand_factor,
             sat_required_snowball, min_sat_radius_extend, sat_expand, edge_size, mask_snowball_core_next_int,
             snowball_time_masked_next_int, max_extended_radius, find_showers, force_large_events,
-            skip_unsupported):
+            two_group, two_group_rejection_threshold, skip_unsupported):
     """Flag cosmic-ray jumps in ramps (``_ramp`` layout, after dq-init) with JUMP_DET in GROUPDQ.
 
     jwst's two-point difference method, in electrons: the first differences of each pixel (all
@@ -98,7 +103,11 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
     advises against it -- NIRISS SOSS and AMI, MIRI coronagraphy, 1-4 groups, MIRI data --
     unless --force-large-events is given. --find-showers (MIRI) is not implemented (exit 1).
 
-    Fewer than 3 groups: exit 1, or with --skip-unsupported the data pass through with
+    --two-group (not in jwst) flags cosmic rays in 2-group integrations: each pixel's single
+    difference against the median over integrations (3 or more), the smaller one (2), or the
+    median of its 8 neighbours when a sharp single-pixel excess (1 integration).
+
+    Fewer than 3 groups (without --two-group): exit 1, or with --skip-unsupported the data pass through with
     S_JUMP=SKIPPED. A reference for another detector or not covering the data: exit 1.
 
     \b
@@ -130,7 +139,8 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
         sat_required_snowball=sat_required_snowball, min_sat_radius_extend=min_sat_radius_extend,
         sat_expand=sat_expand, edge_size=edge_size, mask_snowball_core_next_int=mask_snowball_core_next_int,
         snowball_time_masked_next_int=snowball_time_masked_next_int, max_extended_radius=max_extended_radius,
-        find_showers=find_showers, force_large_events=force_large_events, skip_unsupported=skip_unsupported)
+        find_showers=find_showers, force_large_events=force_large_events, two_group=two_group,
+        two_group_rejection_threshold=two_group_rejection_threshold, skip_unsupported=skip_unsupported)
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, gain=references["GAIN"], readnoise=references["READNOISE"],
                                          **parameters),

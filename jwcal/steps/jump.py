@@ -36,6 +36,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         min_sat_radius_extend: float = 2.5, sat_expand: int = 2, edge_size: int = 25,
         mask_snowball_core_next_int: bool = True, snowball_time_masked_next_int: float = 4000.0,
         max_extended_radius: int = 200, find_showers: bool = False, force_large_events: bool = False,
+        two_group: bool = False, two_group_rejection_threshold: float = 5.0,
         skip_unsupported: bool = False) -> Exposure:
     """Detect jumps in a ramp.
 
@@ -68,6 +69,10 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     force_large_events : bool
         Run large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI coronagraphy,
         <= 4 groups, snowballs on MIRI, showers on NIR detectors).
+    two_group : bool
+        Beyond jwst: flag cosmic rays in 2-group integrations against the other integrations (or
+        the neighbouring pixels with one integration), at ``two_group_rejection_threshold`` sigma,
+        instead of refusing them (see :func:`jwcal.algorithms.jump.two_group_jumps`).
     skip_unsupported : bool
         With fewer than 3 (usable) groups, pass the data through with S_JUMP='SKIPPED' instead of failing.
 
@@ -97,7 +102,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         if name not in exposure:
             raise MissingExtensionError(
                 f"{exposure.label}: jump needs a {name} extension (run jwcal dq-init first)")
-    if ngroups < 3:
+    if ngroups < 3 and not (two_group and ngroups == 2):
         return _unsupported(exposure, f"cannot apply jump detection with NGROUPS={ngroups} < 3",
                             skip_unsupported)
     sci = np.asarray(exposure["SCI"].data)
@@ -126,6 +131,14 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     nframes = int(header.get("NFRAMES", 1) or 1)
     tgroup = float(header.get("TGROUP", 0.0) or 0.0)
     all_dnu = alg.all_dnu_groups(groupdq)
+    if ngroups == 2:
+        new_groupdq, n_primary = alg.two_group_jumps(sci, groupdq, gain_2d, rn_2d, nframes=nframes,
+                                                     threshold=two_group_rejection_threshold, threads=threads)
+        history = [f"jwcal jump: 2-group cosmic rays ({'integrations' if nints > 1 else 'neighbours'}), "
+                   f"two_group_rejection_threshold={two_group_rejection_threshold}, {n_primary} flags"]
+        log.info("%s: 2-group detection, %d jump flags", exposure.label, n_primary)
+        keywords = _rate_keywords(n_primary, 0, tgroup, nints * ngroups - int(all_dnu.sum()) - nints, ny * nx)
+        return _output(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "COMPLETE", history, keywords)
     mode = alg.choose_mode(nints, ngroups, all_dnu, minimum_groups=minimum_groups,
                            minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
                            min_diffs_single_pass=min_diffs_single_pass)
@@ -154,12 +167,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
             persist_groups=persist)
         log.info("%s: %d snowballs", exposure.label, n_events)
 
-    keywords = {}
     used_groups = nints * ngroups - int(all_dnu.sum()) - nints
-    if used_groups >= 1 and tgroup > 0:
-        seconds = tgroup * used_groups
-        keywords["PRIMECRS"] = (1000.0 * n_primary / (seconds * ny * nx), "primary CRs per ks per pixel")
-        keywords["EXTNCRS"] = (1e6 * n_events / (seconds * ny * nx), "extended events per Ms per pixel")
+    keywords = _rate_keywords(n_primary, n_events, tgroup, used_groups, ny * nx)
     params = " ".join(f"{key}={value}" for key, value in (
         ("rejection_threshold", rejection_threshold),
         ("three_group_rejection_threshold", three_group_rejection_threshold),
@@ -218,6 +227,15 @@ def _check_large_events(exposure: Exposure, ngroups: int, snowballs: bool, showe
                                "(JWST known issue GI03); add --force-large-events to run it anyway")
     if showers:
         raise UnsupportedError(f"{exposure.label}: --find-showers (MIRI showers) is not implemented")
+
+
+def _rate_keywords(n_primary: int, n_events: int, tgroup: float, used_groups: int, npix: int) -> dict:
+    """PRIMECRS (per ks per pixel) and EXTNCRS (per Ms per pixel) as jwst's JumpStep computes them."""
+    if used_groups < 1 or tgroup <= 0:
+        return {}
+    seconds = tgroup * used_groups
+    return {"PRIMECRS": (1000.0 * n_primary / (seconds * npix), "primary CRs per ks per pixel"),
+            "EXTNCRS": (1e6 * n_events / (seconds * npix), "extended events per Ms per pixel")}
 
 
 def _groups_in(seconds: float, tgroup: float) -> int:

@@ -161,3 +161,42 @@ def test_blob_ellipses_and_drawing():
     assert major + 1 == pytest.approx(16, rel=0.1) and minor + 1 == pytest.approx(6, rel=0.15)
     assert angle == pytest.approx(30, abs=3)
     assert alg.blob_ellipses(mask, mask.sum() + 1) == []
+
+
+def _two_group_numpy(data, gdq, gain, rn, threshold=5.0):
+    """Oracle for the multi-integration 2-group rule."""
+    d = (data[:, 1].astype(np.float32) - data[:, 0]) * gain
+    d = np.where(((gdq[:, 0] | gdq[:, 1]) & (fj.SAT | fj.DNU)) != 0, np.nan, d).astype(np.float64)
+    rn2 = (rn.astype(np.float32) * gain).astype(np.float64) ** 2
+    out = gdq.copy()
+    if d.shape[0] >= 3:
+        ref = np.nanmedian(d, axis=0)
+        hit = d - ref > threshold * np.sqrt(np.abs(ref) + rn2)
+    else:
+        low = np.minimum(d[0], d[1])
+        big = np.abs(d[0] - d[1]) > threshold * np.sqrt(2 * (np.abs(low) + rn2))
+        hit = np.stack([big & (d[0] > d[1]), big & (d[1] >= d[0])])
+    out[:, 1][hit] |= fj.JUMP
+    return out
+
+
+@pytest.mark.parametrize("nints", [2, 3, 5])
+def test_two_group_matches_numpy_and_finds_truth(nints):
+    data, gdq, gain, rn, truth = fj.ramp_cube(12, nints=nints, ngroups=2, ny=20, nx=20, ncr=6,
+                                              cr_amplitude=(300.0, 3000.0))
+    truth = [t for t in truth if t[1] == 1]
+    out, n = alg.two_group_jumps(data, gdq, gain, rn)
+    np.testing.assert_array_equal(out, _two_group_numpy(data, gdq, gain, rn))
+    assert n == np.count_nonzero(out & fj.JUMP)
+    assert all(out[t] & fj.JUMP for t in truth)
+
+
+def test_two_group_single_integration_flags_sharp_hits_not_smooth_sources():
+    data, gdq, gain, rn, _ = fj.ramp_cube(13, nints=1, ngroups=2, ny=30, nx=30, ncr=0)
+    data[0, 1, 10, 10] += 2000  # cosmic ray: one pixel
+    yy, xx = np.mgrid[:30, :30]
+    star = 3000 * np.exp(-((yy - 20) ** 2 + (xx - 20) ** 2) / (2 * 0.9 ** 2))
+    data[0, 1] += star.astype(np.float32)
+    out, _ = alg.two_group_jumps(data, gdq, gain, rn)
+    assert out[0, 1, 10, 10] & fj.JUMP
+    assert not np.any(out[0, 1, 17:24, 17:24] & fj.JUMP)

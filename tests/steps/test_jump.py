@@ -128,3 +128,11 @@ def test_snowballs_grow_flags_and_set_extncrs():
     assert np.count_nonzero(grown & dq.JUMP_DET) > np.count_nonzero(plain & dq.JUMP_DET)
     assert grown[0, 3, 32, 42] & dq.JUMP_DET and not plain[0, 3, 32, 42] & dq.JUMP_DET
     assert result.primary["EXTNCRS"] > 0
+
+
+def test_two_group_option_flags_instead_of_refusing():
+    exposure, gain, rn, truth = _inputs(ngroups=2, nints=3, ncr=5, cr_amplitude=(500.0, 3000.0))
+    result = step.run(exposure, gain=gain, readnoise=rn, two_group=True)
+    assert result.primary["S_JUMP"] == "COMPLETE"
+    assert all(result["GROUPDQ"].data[t] & dq.JUMP_DET for t in truth if t[1] == 1)
+    assert "PRIMECRS" in result.primary
