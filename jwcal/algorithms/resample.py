@@ -78,54 +78,55 @@ def _interp_pixmap(pixmap, x, y):
     return ox, oy
 
 
-@njit(cache=True)
-def _clip_area(px, py, xlo, ylo, ax, ay, bx, by):
-    """Area of the convex polygon (px, py) inside the unit square [xlo, xlo+1] × [ylo, ylo+1].
+@njit(cache=True, inline="always")
+def _strip_integral(x1, y1, x2, y2):
+    """Signed ∫ clamp(y, 0, 1) dx along the segment (x1, y1)→(x2, y2), over 0 ≤ x ≤ 1.
 
-    Sutherland–Hodgman clipping against the four edges, then the shoelace formula; ``ax .. by``
-    are scratch buffers of at least 12 elements.
+    Summed over the edges of a convex polygon (shifted so an output pixel is the unit square),
+    its absolute value is the overlap area of the polygon and the pixel.
     """
-    n = px.shape[0]
-    for k in range(n):
-        ax[k] = px[k]
-        ay[k] = py[k]
-    for edge in range(4):
-        m = 0
-        for k in range(n):
-            sx, sy = ax[k], ay[k]
-            ex, ey = ax[(k + 1) % n], ay[(k + 1) % n]
-            if edge == 0:
-                ds, de = sx - xlo, ex - xlo
-            elif edge == 1:
-                ds, de = xlo + 1.0 - sx, xlo + 1.0 - ex
-            elif edge == 2:
-                ds, de = sy - ylo, ey - ylo
-            else:
-                ds, de = ylo + 1.0 - sy, ylo + 1.0 - ey
-            if ds >= 0.0:
-                bx[m] = sx
-                by[m] = sy
-                m += 1
-                if de < 0.0:
-                    t = ds / (ds - de)
-                    bx[m] = sx + t * (ex - sx)
-                    by[m] = sy + t * (ey - sy)
-                    m += 1
-            elif de >= 0.0:
-                t = ds / (ds - de)
-                bx[m] = sx + t * (ex - sx)
-                by[m] = sy + t * (ey - sy)
-                m += 1
-        n = m
-        if n < 3:
-            return 0.0
-        for k in range(n):
-            ax[k] = bx[k]
-            ay[k] = by[k]
-    area = 0.0
-    for k in range(n):
-        area += ax[k] * ay[(k + 1) % n] - ax[(k + 1) % n] * ay[k]
-    return abs(0.5 * area)
+    if x1 == x2:
+        return 0.0
+    sign = 1.0
+    if x1 > x2:
+        x1, y1, x2, y2 = x2, y2, x1, y1
+        sign = -1.0
+    if x1 >= 1.0 or x2 <= 0.0:
+        return 0.0
+    m = (y2 - y1) / (x2 - x1)
+    c = y1 - m * x1
+    xa = max(x1, 0.0)
+    xb = min(x2, 1.0)
+    ya = m * xa + c
+    yb = m * xb + c
+    if ya <= 0.0 and yb <= 0.0:
+        return 0.0
+    if ya >= 1.0 and yb >= 1.0:
+        return sign * (xb - xa)
+    if 0.0 <= ya <= 1.0 and 0.0 <= yb <= 1.0:
+        return sign * 0.5 * (xb - xa) * (ya + yb)
+    # The line crosses y = 0 and/or y = 1 inside [xa, xb]: three pieces, each linear or constant.
+    t0 = min(max(-c / m, xa), xb)
+    t1 = min(max((1.0 - c) / m, xa), xb)
+    lo, hi = min(t0, t1), max(t0, t1)
+    total = 0.0
+    if lo > xa:
+        total += (lo - xa) * min(max(m * 0.5 * (xa + lo) + c, 0.0), 1.0)
+    if hi > lo:
+        total += (hi - lo) * min(max(m * 0.5 * (lo + hi) + c, 0.0), 1.0)
+    if xb > hi:
+        total += (xb - hi) * min(max(m * 0.5 * (hi + xb) + c, 0.0), 1.0)
+    return sign * total
+
+
+@njit(cache=True, inline="always")
+def _overlap(xo, yo, xlo, ylo):
+    """Area of the convex quadrilateral (xo, yo) inside the unit square at (xlo, ylo)."""
+    total = 0.0
+    for k in range(4):
+        n = (k + 1) % 4
+        total += _strip_integral(xo[k] - xlo, yo[k] - ylo, xo[n] - xlo, yo[n] - ylo)
+    return abs(total)
 
 
 @njit(cache=True)
@@ -152,10 +153,6 @@ def _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac,
     dh = 0.5 * pixfrac
     xo = np.empty(4)
     yo = np.empty(4)
-    ax = np.empty(12)
-    ay = np.empty(12)
-    bx = np.empty(12)
-    by = np.empty(12)
     for i in range(nx):
         wt = np.float64(weights[j, i])
         if not wt > 0.0:
@@ -185,7 +182,7 @@ def _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac,
             jj1 = min(_nint(yo.max()), h - 1)
             for jj in range(jj0, jj1 + 1):
                 for ii in range(ii0, ii1 + 1):
-                    dover = _clip_area(xo, yo, ii - 0.5, jj - 0.5, ax, ay, bx, by)
+                    dover = _overlap(xo, yo, ii - 0.5, jj - 0.5)
                     if dover > 0.0:
                         _add(dsum, wsum, chans, j, i, jj, ii, wt * dover / jaco, iscale)
             continue

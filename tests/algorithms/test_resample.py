@@ -209,3 +209,47 @@ def test_blot_of_a_linear_ramp_is_exact():
     pixmap = affine_pixmap((5, 5), 1.7, shift=(2.3, 1.9), angle_deg=20.0)
     out = alg.blot(source, pixmap)
     np.testing.assert_allclose(out, 2.0 * pixmap[..., 0] + 3.0 * pixmap[..., 1], rtol=1e-5)
+
+
+def _clipped_area_reference(px, py, xlo, ylo):
+    """Plain-python Sutherland-Hodgman clip of a polygon by the unit square at (xlo, ylo); area."""
+    poly = list(zip(px, py, strict=True))
+    for inside, cut in (
+        (lambda p: p[0] >= xlo, lambda a, b: xlo),
+        (lambda p: p[0] <= xlo + 1, lambda a, b: xlo + 1),
+        (lambda p: p[1] >= ylo, lambda a, b: ylo),
+        (lambda p: p[1] <= ylo + 1, lambda a, b: ylo + 1),
+    ):
+        vertical = inside((xlo - 1, ylo + 0.5)) != inside((xlo + 2, ylo + 0.5))
+        out = []
+        for k, cur in enumerate(poly):
+            prev = poly[k - 1]
+            if inside(cur) != inside(prev):
+                edge = cut(prev, cur)
+                if vertical:
+                    t = (edge - prev[0]) / (cur[0] - prev[0])
+                else:
+                    t = (edge - prev[1]) / (cur[1] - prev[1])
+                out.append((prev[0] + t * (cur[0] - prev[0]), prev[1] + t * (cur[1] - prev[1])))
+            if inside(cur):
+                out.append(cur)
+        poly = out
+        if not poly:
+            return 0.0
+    x = np.array([p[0] for p in poly])
+    y = np.array([p[1] for p in poly])
+    return abs(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def test_quadrilateral_overlap_matches_a_polygon_clipping_reference():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        # a random convex quad: a rotated, sheared, scaled square around a random centre
+        centre = rng.uniform(-0.5, 1.5, 2)
+        m = rng.uniform(-1.2, 1.2, (2, 2)) + np.eye(2)
+        if abs(np.linalg.det(m)) < 0.05:
+            continue
+        corners = np.array([[-0.5, 0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]]) @ m.T + centre
+        xo, yo = corners[:, 0].copy(), corners[:, 1].copy()
+        expected = _clipped_area_reference(xo, yo, 0.0, 0.0)
+        assert alg._overlap(xo, yo, 0.0, 0.0) == pytest.approx(expected, abs=1e-12)
