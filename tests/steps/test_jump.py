@@ -136,3 +136,24 @@ def test_two_group_option_flags_instead_of_refusing():
     assert result.primary["S_JUMP"] == "COMPLETE"
     assert all(result["GROUPDQ"].data[t] & dq.JUMP_DET for t in truth if t[1] == 1)
     assert "PRIMECRS" in result.primary
+
+
+def test_truth_recovery_on_simulated_ramp():
+    """helper-1's simulation: strong injected cosmic rays are found, few clean groups are flagged."""
+    from jwcal.steps import dq_init, simulate_ramp
+
+    products = simulate_ramp.run(detector="NRCB1", size=(96, 96), ngroups=8, nints=2, seed=3, cr_rate=200.0)
+    ramp = dq_init.run(products["uncal"], mask=products["mask"])
+    result = step.run(ramp, gain=products["gain"], readnoise=products["readnoise"])
+    jump = (result["GROUPDQ"].data & dq.JUMP_DET) != 0
+    usable = (ramp["GROUPDQ"].data & (dq.SATURATED | dq.DO_NOT_USE)) == 0
+    cr_group = np.asarray(products["truth"]["CR_GROUP"].data).reshape(2, 96, 96)
+    cr_dn = np.asarray(products["truth"]["CR_DN"].data).reshape(2, 96, 96)
+    ii, yy, xx = np.nonzero((cr_group > 0) & (cr_dn > 60))
+    gg = cr_group[ii, yy, xx]
+    keep = usable[ii, gg, yy, xx] & usable[ii, gg - 1, yy, xx]
+    assert keep.sum() >= 5
+    assert jump[ii[keep], gg[keep], yy[keep], xx[keep]].mean() >= 0.9
+    clean = (cr_group < 0)[:, None] & usable
+    clean[:, 0] = False
+    assert (jump & clean).sum() <= 0.002 * clean.sum()
