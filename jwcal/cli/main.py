@@ -129,6 +129,7 @@ COMMAND_MODULES = (
     "linearity",
     "dark",
     "refpix",
+    "clean_1f",
     "fix_parallel_wcs",
     "ramp_fit",
     "fix_int_times",
