@@ -269,27 +269,28 @@ def nonlinear_signal(linear: np.ndarray, c2: np.ndarray, c3: np.ndarray) -> np.n
     """Return the measured (non-linear) signal whose linearity correction gives ``linear``.
 
     The correction is the LINEARITY-reference polynomial ``s + c2 s**2 + c3 s**3`` (COEFFS
-    0, 1, c2, c3); it is inverted per pixel with four Newton steps (c2, c3 >= 0, so the
+    0, 1, c2, c3); it is inverted per pixel with two float32 Newton steps (c2, c3 >= 0, so the
     polynomial is increasing and convex for s >= 0 and Newton from ``linear`` converges).
 
     Parameters
     ----------
     linear : numpy.ndarray, float32
         Linear signal in DN above bias (>= 0).
-    c2, c3 : numpy.ndarray, broadcastable to ``linear``
-        Correction coefficients (1/DN, 1/DN**2).
+    c2, c3 : numpy.ndarray or float, broadcastable to ``linear``
+        Correction coefficients (1/DN, 1/DN**2), float32 arrays for speed.
 
     Returns
     -------
     numpy.ndarray, float32, same shape
         Measured signal in DN above bias.
     """
-    s = np.asarray(linear, np.float64)
+    s = np.asarray(linear, np.float32)
     m = s / (1.0 + c2 * s)  # close first guess
-    for _ in range(4):
-        f = m + c2 * m * m + c3 * m * m * m - s
-        m = m - f / (1.0 + 2.0 * c2 * m + 3.0 * c3 * m * m)
-    return m.astype(np.float32)
+    for _ in range(2):  # float32 converges to < 0.01 DN at 60000 DN in two steps
+        m2 = m * m
+        f = m + c2 * m2 + c3 * m2 * m - s
+        m = m - f / (1.0 + 2.0 * c2 * m + 3.0 * c3 * m2)
+    return m.astype(np.float32, copy=False)
 
 
 def integration(rng: np.random.Generator, *, rate: np.ndarray, gain: np.ndarray, bias: np.ndarray,

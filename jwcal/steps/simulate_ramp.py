@@ -320,8 +320,8 @@ def _dark_reference(keys, dark_rate, gain, det, ngroups, nframes, groupgap, tfra
     if det.instrument == "MIRI":
         frames = frames[None]
     exposure = _reference("DARK", "dark.fits", keys, "DN",
-                          [HDU.image("SCI", frames), HDU.image("ERR", np.zeros(frames.shape, np.float32)),
-                           HDU.image("DQ", np.zeros(dark_rate.shape, np.uint32)), _dq_def(),
+                          [HDU.image("SCI", frames), HDU.image("DQ", np.zeros(dark_rate.shape, np.uint32)),
+                           _dq_def(),
                            HDU.image("AVDRKCUR", (dark_rate * gain).astype(np.float32))])
     header = exposure.primary
     header["NFRAMES"], header["GROUPGAP"], header["NGROUPS"] = nframes, groupgap, ngroups

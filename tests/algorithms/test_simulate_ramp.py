@@ -63,3 +63,12 @@ def test_integration_cosmic_ray_lands_in_its_frame():
                           deposits=deposits, ngroups=3, nframes=2, groupgap=0, tframe=1.0)
     # frames 1,2 -> group 0; 3,4 -> group 1 (hit in frame 3: both frames) ; 5,6 -> group 2
     assert list(out["sci"][:, 1, 2]) == [0, 200, 200]
+
+
+def test_nonlinear_signal_inverts_the_correction_polynomial():
+    linear = np.linspace(0.0, 60000.0, 61, dtype=np.float32)
+    c2, c3 = np.float32(1.6e-6), np.float32(5.5e-12)
+    m = alg.nonlinear_signal(linear, c2, c3).astype(float)
+    back = m + float(c2) * m ** 2 + float(c3) * m ** 3
+    np.testing.assert_allclose(back, linear, atol=0.05)
+    assert 0.90 < m[-1] / linear[-1] < 0.95  # several per cent non-linear near saturation
