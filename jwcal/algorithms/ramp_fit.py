@@ -96,6 +96,20 @@ def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one):
 
 
 @njit(cache=True, error_model="numpy")
+def _sorted_median(values, k):
+    """Median of ``values[:k]`` (k >= 1), sorting them in place (insertion sort: k is small)."""
+    for a in range(1, k):
+        v = values[a]
+        b = a - 1
+        while b >= 0 and values[b] > v:
+            values[b + 1] = values[b]
+            b -= 1
+        values[b + 1] = v
+    half = k // 2
+    return values[half] if k % 2 else 0.5 * (values[half - 1] + values[half])
+
+
+@njit(cache=True, error_model="numpy")
 def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
     """Mean over integrations of the median first difference of good groups (DN/s); NaN counts as 0."""
     total = 0.0
@@ -117,7 +131,7 @@ def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
                     scratch[k] = d
                     k += 1
             if k > 0:
-                rate = np.median(scratch[:k])
+                rate = _sorted_median(scratch, k)
             elif not gdq[base] & _DNU:
                 rate = y[base] / tgroup
             else:
@@ -129,7 +143,7 @@ def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
 
 @njit(cache=True, error_model="numpy")
 def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgroup, t_one,
-               suppress_one_group, is_0th, starts, lengths, scratch, out_rate, out_ints):
+               suppress_one_group, is_0th, sat_any, starts, lengths, scratch, out_rate, out_ints):
     """Fit one pixel; ``y`` and ``gdq`` hold its (nints * ngroups) ramp and are modified (scratch).
 
     ``out_rate`` receives (slope, dq, var_poisson, var_rnoise, err); ``out_ints`` (nints, 5) the same
@@ -140,7 +154,6 @@ def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgr
         pdq |= _DNU | _NO_GAIN
     rn = rn_cds * gain / math.sqrt(2.0 * nframes)
     rate_dq = pdq
-    sat_any = np.zeros(nints, np.bool_)
     for i in range(nints):
         base = i * ngroups
         good = 0
@@ -277,6 +290,7 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
         y = np.empty(nints * ngroups, np.float64)
         gdq = np.empty(nints * ngroups, np.uint32)
         is_0th = np.zeros(nints, np.bool_)
+        sat_any = np.zeros(nints, np.bool_)
         starts = np.empty(ngroups + 1, np.int64)
         lengths = np.empty(ngroups + 1, np.int64)
         scratch = np.empty(max(ngroups, 1), np.float64)
@@ -288,8 +302,8 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
                     y[i * ngroups + g] = data[i, g, row, col]
                     gdq[i * ngroups + g] = groupdq[i, g, row, col]
             _fit_pixel(y, gdq, pixeldq[row, col], gain[row, col], readnoise[row, col], dark[row, col],
-                       nints, ngroups, nframes, tgroup, t_one, suppress_one_group, is_0th, starts, lengths,
-                       scratch, out_rate, out_ints)
+                       nints, ngroups, nframes, tgroup, t_one, suppress_one_group, is_0th, sat_any, starts,
+                       lengths, scratch, out_rate, out_ints)
             rate[0, row, col] = out_rate[0]
             rate[1, row, col] = out_rate[2]
             rate[2, row, col] = out_rate[3]
