@@ -68,3 +68,16 @@ def test_uncal_without_dq_init_is_fitted_and_input_untouched():
     rate = ramp_fit.run(uncal, **_refs())
     np.testing.assert_allclose(rate["SCI"].data, 3.0, rtol=1e-4)
     np.testing.assert_array_equal(uncal["SCI"].data, raw)
+
+
+def test_truth_from_simulated_ramp():
+    simulate_ramp = pytest.importorskip("jwcal.steps.simulate_ramp")
+    p = simulate_ramp.run(detector="NRCB1", size=(64, 64), ngroups=8, seed=3, cr_rate=0.0, one_over_f=0.0)
+    rate = ramp_fit.run(dq_init.run(p["uncal"], mask=p["mask"]), gain=p["gain"], readnoise=p["readnoise"])
+    truth = p["truth"]["TRUE_RATE"].data + p["truth"]["DARK_RATE"].data
+    sci, err = rate["SCI"].data, rate["ERR"].data
+    good = np.isfinite(sci) & (rate["DQ"].data == 0) & (truth < 50)  # faint: non-linearity negligible
+    assert good.sum() > 2000
+    pull = (sci - truth)[good] / err[good]
+    assert abs(np.median(pull)) < 0.1
+    assert 0.85 < np.std(pull) < 1.15
