@@ -50,16 +50,21 @@ def command(sources, output, overwrite, **params):
     file: the inputs are read three times). Needs at least two exposures (--skip-unsupported
     passes a single one through).
 
+    With -o DIR the _crf files are written there and, when stdout is a pipe or a file, also
+    streamed to stdout (as tee does), so the step can sit in the middle of a pipeline.
+
     \b
     Examples:
       jwcal outlier *_cal.fits -o crf/
       jwcal outlier asn.json | jwcal resample -o mosaic_i2d.fits
+      jwcal tweakreg asn.json --abs-refcat gaia.ecsv | jwcal outlier -o crf/ | jwcal resample -o m_i2d.fits
     """
+    import contextlib
     import os
 
     from jwcal.cli.multi import multi_source
     from jwcal.errors import UsageError
-    from jwcal.io import FileBatch, open_output
+    from jwcal.io import FileBatch, open_output, stdout_is_terminal
     from jwcal.steps import outlier
 
     if output != "-" and os.path.exists(output) and not os.path.isdir(output):
@@ -73,7 +78,8 @@ def command(sources, output, overwrite, **params):
             return
         os.makedirs(output, exist_ok=True)
         inputs = {os.path.realpath(p) for p in paths}
-        with FileBatch(overwrite=overwrite) as batch:
+        tee = open_output("-", overwrite=False) if not stdout_is_terminal() else contextlib.nullcontext()
+        with FileBatch(overwrite=overwrite) as batch, tee as stream:
             for index, exposure in enumerate(results):
                 name = os.path.basename(str(exposure.peek_primary().get("FILENAME") or "")) or \
                     f"exposure{index + 1:04d}_crf.fits"
@@ -85,3 +91,5 @@ def command(sources, output, overwrite, **params):
                     sink.write(exposure)
                 finally:
                     sink.close()
+                if stream is not None:
+                    stream.write(exposure)

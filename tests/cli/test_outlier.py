@@ -106,3 +106,11 @@ def test_disk_stack_median_by_small_row_blocks_equals_the_in_memory_median():
     finally:
         stack.close()
     np.testing.assert_allclose(median, np.nanmedian(full, axis=0), rtol=1e-6)
+
+
+def test_directory_output_is_also_streamed_when_stdout_is_not_a_terminal(runner, cal_paths, tmp_path):
+    out = tmp_path / "crf"
+    result = runner.invoke(cli, ["outlier", *cal_paths, "-o", str(out)])
+    assert result.exit_code == 0
+    files = b"".join(path.read_bytes() for path in sorted(out.iterdir()))
+    assert result.stdout_bytes == files
