@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numba
 import numpy as np
@@ -226,6 +227,21 @@ def _sigclip_plane_reset(out: np.ndarray, code: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def _sorted_median(tmp, m):
+    """Sort ``tmp[:m]`` in place (insertion sort: no allocation, m is small) and return its median."""
+    for a in range(1, m):
+        v = tmp[a]
+        b = a - 1
+        while b >= 0 and tmp[b] > v:
+            tmp[b + 1] = tmp[b]
+            b -= 1
+        tmp[b + 1] = v
+    if m % 2 == 1:
+        return tmp[m // 2]
+    return 0.5 * (tmp[m // 2 - 1] + tmp[m // 2])
+
+
+@njit(cache=True)
 def _nanmedian(values, n, tmp):
     """Median of the finite entries of ``values[:n]`` (NaN if none); ``tmp`` is scratch."""
     m = 0
@@ -236,10 +252,7 @@ def _nanmedian(values, n, tmp):
             m += 1
     if m == 0:
         return np.nan
-    s = np.sort(tmp[:m])
-    if m % 2 == 1:
-        return s[m // 2]
-    return 0.5 * (s[m // 2 - 1] + s[m // 2])
+    return _sorted_median(tmp, m)
 
 
 @njit(cache=True)
@@ -268,10 +281,7 @@ def _clipped_median(values, n, tmp):
             m += 1
     if m == 0:
         return np.nan
-    s = np.sort(tmp[:m])
-    if m % 2 == 1:
-        return s[m // 2]
-    return 0.5 * (s[m // 2 - 1] + s[m // 2])
+    return _sorted_median(tmp, m)
 
 
 @njit(cache=True)
@@ -764,3 +774,224 @@ def _two_group_flags(diffs, rn, nframes, threshold, sharpness, out, counts):
                     out[0, 1, y, x] |= JUMP
                     count += 1
         counts[y] = count
+
+
+# ----------------------------------------------------------------------------------------------
+# Large events: MIRI showers (stcal's ``find_faint_extended``)
+
+
+def ring_kernel(inner_radius: float, width: float) -> np.ndarray:
+    """Return the ring (annulus) kernel of stcal's shower search, as astropy's ``Ring2DKernel``.
+
+    Parameters
+    ----------
+    inner_radius : float
+        Inner radius (pixels); stcal's ``extend_inner_radius``.
+    width : float
+        Ring width (pixels); stcal passes ``extend_outer_radius`` here, so the outer radius is
+        ``inner_radius + width``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n, n), n = 2 int(outer + 0.5) + 1; 1/ring area where inner <= r <= outer (pixel
+        centres), else 0.
+    """
+    outer = inner_radius + width
+    half = int(outer + 0.5)
+    yy, xx = np.mgrid[-half:half + 1, -half:half + 1]
+    rr = (xx * xx + yy * yy).astype(float)
+    ring = (rr >= inner_radius ** 2) & (rr <= outer ** 2)
+    return ring / (math.pi * (outer ** 2 - inner_radius ** 2))
+
+
+def masked_convolve(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Convolve a 2-D image that has NaNs, renormalising by the kernel weight on valid pixels.
+
+    Outside the image counts as valid zeros (stcal's ``convolve_fast`` edge rule); pixels that
+    are NaN, or whose valid kernel weight is below 1e-3 x the kernel mean, are NaN on output.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (ny, nx) float; not modified.
+    kernel : numpy.ndarray
+        (k, k) float, k odd, symmetric.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (ny, nx).
+    """
+    from scipy import ndimage
+
+    good = np.isfinite(image)
+    filled = np.where(good, image, 0.0).astype(np.float64)
+    total = ndimage.convolve(filled, kernel, mode="constant", cval=0.0)
+    norm = ndimage.convolve(good.astype(np.float64), kernel, mode="constant", cval=1.0)
+    good &= norm > 1e-3 * kernel.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = total / norm
+    out[~good] = np.nan
+    return out
+
+
+def _sigma_clipped_median_std(values: np.ndarray, sigma: float = 5.0, maxiters: int = 5):
+    """Median and std along axis 0 after iterative sigma clipping about the median (NaN ignored)."""
+    work = np.array(values, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(maxiters):
+            median = np.nanmedian(work, axis=0)
+            std = np.nanstd(work, axis=0)
+            clip = np.abs(work - median) > sigma * std
+            if not clip.any():
+                break
+            work[clip] = np.nan
+        return np.nanmedian(work, axis=0), np.nanstd(work, axis=0)
+
+
+def shower_ratios(electrons: np.ndarray, groupdq: np.ndarray, readnoise_e: np.ndarray, *, nframes: int = 1,
+                  minimum_sigclip_groups: int = 100) -> np.ndarray:
+    """Return |first difference - median difference| / sigma per integration and difference.
+
+    Parameters
+    ----------
+    electrons : numpy.ndarray
+        (nints, ngroups, ny, nx) ramp in electrons.
+    groupdq : numpy.ndarray
+        uint8, same shape; groups with JUMP_DET, SATURATED or DO_NOT_USE are NaN'd first.
+    readnoise_e : numpy.ndarray
+        (ny, nx) CDS read noise in electrons.
+    nframes : int
+        Frames per group.
+    minimum_sigclip_groups : int
+        With at least this many integrations, the median and sigma of each difference come from
+        5-sigma clipping across integrations; otherwise the median is over all integrations and
+        differences and sigma = sqrt(|median| + readnoise^2 / nframes).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (nints, ngroups - 1, ny, nx), NaN where a difference is unusable.
+    """
+    data = np.where(groupdq & (JUMP | SAT | DNU) != 0, np.nan, electrons.astype(np.float64))
+    diffs = np.diff(data, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if electrons.shape[0] >= minimum_sigclip_groups:
+            median, sigma = _sigma_clipped_median_std(diffs)
+            return np.abs(diffs - median[None]) / sigma[None]
+        median = np.nanmedian(diffs, axis=(0, 1))
+        sigma = np.sqrt(np.abs(median) + readnoise_e.astype(np.float64) ** 2 / nframes)
+        return np.abs(diffs - median[None, None]) / sigma[None, None]
+
+
+def find_showers(electrons: np.ndarray, data_dn: np.ndarray, groupdq: np.ndarray, pixeldq: np.ndarray,
+                 readnoise_e: np.ndarray, *, nframes: int = 1, minimum_sigclip_groups: int = 100,
+                 extend_snr_threshold: float = 1.2, extend_min_area: float = 90,
+                 extend_inner_radius: float = 1.0, extend_outer_radius: float = 2.6,
+                 extend_ellipse_expand_ratio: float = 1.1, max_extended_width: float = 400.0,
+                 groups_masked_after: int = 0, max_shower_amplitude_dn: float = math.inf,
+                 min_diffs: int = 10) -> tuple[np.ndarray, int]:
+    """Flag faint extended MIRI showers as JUMP_DET (stcal's ``find_faint_extended``).
+
+    For each integration and usable group, the ratio image of that group's first difference
+    (:func:`shower_ratios`) is masked where GROUPDQ|PIXELDQ has JUMP/SAT/DNU, convolved with the
+    ring kernel (:func:`ring_kernel`, :func:`masked_convolve`) and thresholded at
+    ``extend_snr_threshold``; 8-connected regions of at least ``extend_min_area`` pixels get an
+    ellipse (inertia moments), grown by ``extend_ellipse_expand_ratio`` (minor x ratio, major +
+    (ratio - 1) x minor, capped at ``max_extended_width``), that is flagged JUMP_DET in the group
+    and the ``groups_masked_after`` next ones (not on SATURATED pixels). Detection is done on the
+    input flags only. Finally, per integration, pixels whose mean first difference (DN, unflagged
+    groups) changed by more than ``max_shower_amplitude_dn`` or became non-finite get their input
+    flags back.
+
+    Parameters
+    ----------
+    electrons : numpy.ndarray
+        (nints, ngroups, ny, nx) ramp in electrons (DN x gain).
+    data_dn : numpy.ndarray
+        The same ramp in DN (for the amplitude check).
+    groupdq : numpy.ndarray
+        uint8 (nints, ngroups, ny, nx); not modified.
+    pixeldq : numpy.ndarray
+        uint32 (ny, nx); REFERENCE_PIXEL pixels are left out.
+    readnoise_e : numpy.ndarray
+        (ny, nx) CDS read noise in electrons.
+    nframes, minimum_sigclip_groups
+        See :func:`shower_ratios`.
+    extend_snr_threshold, extend_min_area, extend_inner_radius, extend_outer_radius
+        Detection threshold (sigma), smallest region (pixels), ring radius and width (pixels).
+    extend_ellipse_expand_ratio, max_extended_width : float
+        Ellipse growth and the cap on its full axes (pixels).
+    groups_masked_after : int
+        Later groups also flagged.
+    max_shower_amplitude_dn : float
+        Largest allowed change of a pixel's mean first difference (DN/group).
+    min_diffs : int
+        Fewer usable differences (nints (ngroups - 1) - all-DNU group planes): nothing is done.
+
+    Returns
+    -------
+    groupdq : numpy.ndarray
+        New uint8 array.
+    n_showers : int
+        Showers (ellipses) found.
+    """
+    nints, ngroups, ny, nx = groupdq.shape
+    if nints * (ngroups - 1) - int(all_dnu_groups(groupdq).sum()) < min_diffs:
+        return groupdq.copy(), 0
+    gdq_in = groupdq.copy()
+    reference = (pixeldq & np.uint32(dq.REFERENCE_PIXEL)) != 0
+    gdq_in[:, :, reference] = DNU
+    ratios = shower_ratios(electrons, gdq_in, readnoise_e, nframes=nframes,
+                           minimum_sigclip_groups=minimum_sigclip_groups)
+    kernel = ring_kernel(extend_inner_radius, extend_outer_radius)
+    pix_bad = (pixeldq & np.uint32(JUMP | SAT | DNU)) != 0
+    found = []
+    for i in range(nints):
+        first = 0
+        for g in range(ngroups):
+            if not np.all(gdq_in[i, g] & DNU):
+                first = g
+                break
+        for g in range(first + 1, ngroups):
+            ratio = ratios[i, g - 1].copy()
+            ratio[pix_bad | (gdq_in[i, g] & (JUMP | SAT | DNU) != 0)] = np.nan
+            with np.errstate(invalid="ignore"):
+                extended = masked_convolve(ratio, kernel) > extend_snr_threshold
+            ellipses = blob_ellipses(extended, extend_min_area)
+            if ellipses:
+                found.append((i, g, ellipses))
+    out = groupdq.copy()
+    total = 0
+    for i, g, ellipses in found:
+        total += len(ellipses)
+        for ellipse in ellipses:
+            h, w = ellipse[1]
+            ratio_ = extend_ellipse_expand_ratio
+            if w < h:
+                a1, a2 = h + (ratio_ - 1.0) * w, w * ratio_
+            else:
+                a1, a2 = h * ratio_, w + (ratio_ - 1.0) * h
+            a1 = round(min(a1, max_extended_width) / 2) * 2
+            a2 = round(min(a2, max_extended_width) / 2) * 2
+            rows, cols = _draw(ellipse[0], a1, a2, ellipse[2], (ny, nx))
+            keep = np.ones(rows.size, bool)
+            for h_ in range(g, min(g + groups_masked_after + 1, ngroups)):
+                keep &= out[i, h_, rows, cols] & SAT == 0
+                out[i, h_, rows[keep], cols[keep]] |= JUMP
+    if total and math.isfinite(max_shower_amplitude_dn):
+        bad = JUMP | SAT | DNU
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for i in range(nints):
+                before = np.nanmean(np.diff(np.where(groupdq[i] & bad != 0, np.nan, data_dn[i].astype(float)),
+                                            axis=0), axis=0)
+                after = np.nanmean(np.diff(np.where(out[i] & bad != 0, np.nan, data_dn[i].astype(float)),
+                                           axis=0), axis=0)
+                change = np.abs(before - after)
+                revert = ~np.isfinite(change) | (change > max_shower_amplitude_dn)
+                out[i][:, revert] = groupdq[i][:, revert]
+    return out, total

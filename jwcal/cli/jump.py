@@ -68,7 +68,22 @@ from jwcal.cli import options
 @click.option("--max-extended-radius", default=200, show_default=True, type=click.IntRange(min=1),
               help="Largest radius (pixels) of a grown snowball or core.")
 @click.option("--find-showers/--no-find-showers", default=False, show_default=True,
-              help="Flag MIRI showers (not implemented: exit 1).")
+              help="Flag MIRI showers (faint extended halos of large cosmic-ray events).")
+@click.option("--max-shower-amplitude", default=4.0, show_default=True, type=click.FloatRange(min=0),
+              help="Shower flags are undone where they change the pixel's rate by more than this (DN/s).")
+@click.option("--extend-snr-threshold", default=1.2, show_default=True, type=click.FloatRange(min=0),
+              help="Shower threshold on the ring-smoothed difference significance (sigma).")
+@click.option("--extend-min-area", default=90, show_default=True, type=click.IntRange(min=1),
+              help="Smallest shower region (pixels).")
+@click.option("--extend-inner-radius", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="Inner radius of the ring kernel (pixels).")
+@click.option("--extend-outer-radius", default=2.6, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Width of the ring kernel (pixels; outer radius = inner + this, as jwst).")
+@click.option("--extend-ellipse-expand-ratio", default=1.1, show_default=True, type=click.FloatRange(min=0),
+              help="Shower ellipse growth factor.")
+@click.option("--time-masked-after-shower", default=15.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds after a shower whose groups are flagged too.")
 @click.option("--force-large-events", is_flag=True,
               help="Allow large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI "
               "coronagraphy, 1-4 groups, snowballs on MIRI, showers on NIR).")
@@ -84,7 +99,9 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
             after_jump_flag_time2, minimum_groups, minimum_sigclip_groups, only_use_ints,
             min_diffs_single_pass, expand_large_events, min_sat_area, min_jump_area, expand_factor,
             sat_required_snowball, min_sat_radius_extend, sat_expand, edge_size, mask_snowball_core_next_int,
-            snowball_time_masked_next_int, max_extended_radius, find_showers, force_large_events,
+            snowball_time_masked_next_int, max_extended_radius, find_showers, max_shower_amplitude,
+            extend_snr_threshold, extend_min_area, extend_inner_radius, extend_outer_radius,
+            extend_ellipse_expand_ratio, time_masked_after_shower, force_large_events,
             two_group, two_group_rejection_threshold, skip_unsupported):
     """Flag cosmic-ray jumps in ramps (``_ramp`` layout, after dq-init) with JUMP_DET in GROUPDQ.
 
@@ -101,7 +118,14 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
     --expand-large-events (off by default, as in jwst) grows the jump flags around NIR snowballs
     (jump blobs holding a newly saturated core) as jwst does. It is refused (exit 1) where JWST
     advises against it -- NIRISS SOSS and AMI, MIRI coronagraphy, 1-4 groups, MIRI data --
-    unless --force-large-events is given. --find-showers (MIRI) is not implemented (exit 1).
+    unless --force-large-events is given.
+
+    --find-showers (off, as in jwst) flags MIRI showers as stcal's find_faint_extended: per group,
+    the first-difference significance (jumps, saturation masked) is smoothed with a ring kernel,
+    thresholded at --extend-snr-threshold, and regions of >= --extend-min-area pixels get grown
+    ellipses flagged JUMP_DET in that group and --time-masked-after-shower seconds after. It needs
+    >= 10 usable differences (else nothing is flagged) and is refused for MIRI coronagraphy, 1-4
+    groups and NIR detectors unless --force-large-events. Unlike jwst, --max-shower-amplitude is used.
 
     --two-group (not in jwst) flags cosmic rays in 2-group integrations: each pixel's single
     difference against the median over integrations (3 or more), the smaller one (2), or the
@@ -139,7 +163,12 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
         sat_required_snowball=sat_required_snowball, min_sat_radius_extend=min_sat_radius_extend,
         sat_expand=sat_expand, edge_size=edge_size, mask_snowball_core_next_int=mask_snowball_core_next_int,
         snowball_time_masked_next_int=snowball_time_masked_next_int, max_extended_radius=max_extended_radius,
-        find_showers=find_showers, force_large_events=force_large_events, two_group=two_group,
+        find_showers=find_showers, max_shower_amplitude=max_shower_amplitude,
+        extend_snr_threshold=extend_snr_threshold, extend_min_area=extend_min_area,
+        extend_inner_radius=extend_inner_radius, extend_outer_radius=extend_outer_radius,
+        extend_ellipse_expand_ratio=extend_ellipse_expand_ratio,
+        time_masked_after_shower=time_masked_after_shower, force_large_events=force_large_events,
+        two_group=two_group,
         two_group_rejection_threshold=two_group_rejection_threshold, skip_unsupported=skip_unsupported)
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, gain=references["GAIN"], readnoise=references["READNOISE"],

@@ -8,6 +8,7 @@ S_JUMP='COMPLETE', PRIMECRS/EXTNCRS and a HISTORY card with the parameters. SCI 
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 
@@ -35,7 +36,10 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         min_jump_area: float = 5.0, expand_factor: float = 2.0, sat_required_snowball: bool = True,
         min_sat_radius_extend: float = 2.5, sat_expand: int = 2, edge_size: int = 25,
         mask_snowball_core_next_int: bool = True, snowball_time_masked_next_int: float = 4000.0,
-        max_extended_radius: int = 200, find_showers: bool = False, force_large_events: bool = False,
+        max_extended_radius: int = 200, find_showers: bool = False, max_shower_amplitude: float = 4.0,
+        extend_snr_threshold: float = 1.2, extend_min_area: int = 90, extend_inner_radius: float = 1.0,
+        extend_outer_radius: float = 2.6, extend_ellipse_expand_ratio: float = 1.1,
+        time_masked_after_shower: float = 15.0, force_large_events: bool = False,
         two_group: bool = False, two_group_rejection_threshold: float = 5.0,
         skip_unsupported: bool = False) -> Exposure:
     """Detect jumps in a ramp.
@@ -65,7 +69,14 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         ``min_sat_area``/``min_jump_area`` pixels; jump blobs centred within ``edge_size`` of an edge
         count without a core; axes are capped at 2 x ``max_extended_radius``.
     find_showers : bool
-        MIRI showers: not implemented (UnsupportedError).
+        MIRI showers (stcal's ``find_faint_extended``, see :func:`jwcal.algorithms.jump.find_showers`):
+        each group's first-difference significance is convolved with a ring of inner radius
+        ``extend_inner_radius`` and width ``extend_outer_radius`` (pixels), thresholded at
+        ``extend_snr_threshold``; regions of >= ``extend_min_area`` pixels get ellipses grown by
+        ``extend_ellipse_expand_ratio`` (axes capped at 2 x ``max_extended_radius``) flagged JUMP_DET in
+        that group and the groups within ``time_masked_after_shower`` seconds after it. Pixels whose
+        mean rate changes by more than ``max_shower_amplitude`` DN/s (x TGROUP per group) keep their
+        previous flags (jwst ignores this option and uses 6 e-/group x TGROUP; jwcal honours it).
     force_large_events : bool
         Run large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI coronagraphy,
         <= 4 groups, snowballs on MIRI, showers on NIR detectors).
@@ -166,6 +177,17 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
             sat_expand=2 * sat_expand, edge_size=edge_size, max_extended_width=2 * max_extended_radius,
             persist_groups=persist)
         log.info("%s: %d snowballs", exposure.label, n_events)
+    if find_showers:
+        new_groupdq, n_showers = alg.find_showers(
+            sci * gain_2d, sci, new_groupdq, pixeldq_in, rn_2d * gain_2d, nframes=nframes,
+            minimum_sigclip_groups=minimum_sigclip_groups, extend_snr_threshold=extend_snr_threshold,
+            extend_min_area=extend_min_area, extend_inner_radius=extend_inner_radius,
+            extend_outer_radius=extend_outer_radius, extend_ellipse_expand_ratio=extend_ellipse_expand_ratio,
+            max_extended_width=2 * max_extended_radius,
+            groups_masked_after=_groups_in(time_masked_after_shower, tgroup),
+            max_shower_amplitude_dn=max_shower_amplitude * tgroup if tgroup > 0 else math.inf)
+        log.info("%s: %d showers", exposure.label, n_showers)
+        n_events += n_showers
 
     used_groups = nints * ngroups - int(all_dnu.sum()) - nints
     keywords = _rate_keywords(n_primary, n_events, tgroup, used_groups, ny * nx)
@@ -188,6 +210,14 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
             ("sat_expand", sat_expand), ("edge_size", edge_size),
             ("mask_snowball_core_next_int", mask_snowball_core_next_int),
             ("snowball_time_masked_next_int", snowball_time_masked_next_int),
+            ("max_extended_radius", max_extended_radius)))
+    if find_showers:
+        params += " " + " ".join(f"{key}={value}" for key, value in (
+            ("find_showers", find_showers), ("max_shower_amplitude", max_shower_amplitude),
+            ("extend_snr_threshold", extend_snr_threshold), ("extend_min_area", extend_min_area),
+            ("extend_inner_radius", extend_inner_radius), ("extend_outer_radius", extend_outer_radius),
+            ("extend_ellipse_expand_ratio", extend_ellipse_expand_ratio),
+            ("time_masked_after_shower", time_masked_after_shower),
             ("max_extended_radius", max_extended_radius)))
     history = [f"jwcal jump: two-point difference ({alg.MODE_NAMES[mode]}), {n_primary} primary jump flags",
                f"jwcal jump: {params}"]
@@ -219,14 +249,10 @@ def _check_large_events(exposure: Exposure, ngroups: int, snowballs: bool, showe
         reasons.append("MIRI (snowballs are a NIR detector effect; use --find-showers)")
     if showers and instrument and instrument != "MIRI":
         reasons.append(f"{instrument} (showers are a MIRI effect; use --expand-large-events)")
-    if showers and not reasons:
-        raise UnsupportedError(f"{exposure.label}: --find-showers (MIRI showers) is not implemented")
     if reasons and not force:
         option = "--expand-large-events" if snowballs else "--find-showers"
         raise UnsupportedError(f"{exposure.label}: {option} is not recommended for {'; '.join(reasons)} "
                                "(JWST known issue GI03); add --force-large-events to run it anyway")
-    if showers:
-        raise UnsupportedError(f"{exposure.label}: --find-showers (MIRI showers) is not implemented")
 
 
 def _rate_keywords(n_primary: int, n_events: int, tgroup: float, used_groups: int, npix: int) -> dict:

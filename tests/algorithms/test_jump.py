@@ -200,3 +200,77 @@ def test_two_group_single_integration_flags_sharp_hits_not_smooth_sources():
     out, _ = alg.two_group_jumps(data, gdq, gain, rn)
     assert out[0, 1, 10, 10] & fj.JUMP
     assert not np.any(out[0, 1, 17:24, 17:24] & fj.JUMP)
+
+
+# ----------------------------------------------------------------------------------------------
+# MIRI showers
+
+
+def test_ring_kernel_matches_astropy_ring():
+    from astropy.convolution import Ring2DKernel
+
+    ours = alg.ring_kernel(1.0, 2.6)
+    ref = Ring2DKernel(1.0, 2.6).array
+    assert ours.shape == ref.shape == (9, 9)
+    np.testing.assert_array_equal(ours > 0, ref > 0)
+
+
+def test_masked_convolve_matches_numpy_loop():
+    rng = np.random.default_rng(1)
+    image = rng.normal(size=(17, 15))
+    image[rng.random(image.shape) < 0.15] = np.nan
+    kernel = alg.ring_kernel(1.0, 2.6)
+    np.testing.assert_allclose(alg.masked_convolve(image, kernel), fj.numpy_masked_convolve(image, kernel),
+                               rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def _showers(data, gdq, gain, rn, **kw):
+    pixeldq = np.zeros(data.shape[2:], np.uint32)
+    return alg.find_showers(data * gain, data, gdq, pixeldq, rn * gain, extend_min_area=90, **kw)
+
+
+def test_find_showers_flags_faint_halo_and_not_clean_ramp():
+    data, gdq, gain, rn, footprint = fj.shower_cube()
+    before = gdq.copy()
+    out, n = _showers(data, gdq, gain, rn, groups_masked_after=1)
+    np.testing.assert_array_equal(gdq, before)
+    assert n >= 1
+    flagged = out[0, 4] & fj.JUMP != 0
+    assert flagged[footprint].mean() > 0.8
+    assert (out[0, 5] & fj.JUMP != 0)[footprint].mean() > 0.8   # group after the shower
+    assert not (out[0, 6] & fj.JUMP).any() and not (out[1] & fj.JUMP).any()
+    assert flagged[~footprint].mean() < 0.1
+    clean, _, _, _, _ = fj.shower_cube(shower=False)
+    out, n = _showers(clean, gdq, gain, rn)
+    assert n == 0 and not out.any()
+
+
+def test_find_showers_amplitude_cap_and_too_few_differences():
+    data, gdq, gain, rn, _footprint = fj.shower_cube()
+    out, n = _showers(data, gdq, gain, rn, max_shower_amplitude_dn=1e-6)
+    assert n >= 1 and not (out & fj.JUMP).any()        # every change too large: flags undone
+    data1 = data[:1]
+    out, n = _showers(data1, gdq[:1], gain, rn)       # 7 differences < 10: nothing done
+    assert n == 0 and not out.any()
+
+
+def test_find_showers_agrees_with_stcal():
+    jump_mod = pytest.importorskip("stcal.jump.jump")
+    jump_class = pytest.importorskip("stcal.jump.jump_class")
+    data, gdq, gain, rn, _ = fj.shower_cube(gain=1.0, seed=4)
+    pixeldq = np.zeros(data.shape[2:], np.uint32)
+    jd = jump_class.JumpData(gain2d=gain, rnoise2d=rn, dqflags={
+        "GOOD": 0, "DO_NOT_USE": 1, "SATURATED": 2, "JUMP_DET": 4, "NO_GAIN_VALUE": 524288,
+        "REFERENCE_PIXEL": 2147483648})
+    jd.nframes = 1
+    jd.minimum_sigclip_groups = 100
+    jd.extend_ellipse_expand_ratio = 1.1
+    jd.grps_masked_after_shower = 1
+    jd.max_shower_amplitude = 6.0
+    jd.max_extended_width = 400
+    ref, n_ref = jump_mod.find_faint_extended(data, gdq, pixeldq, rn, jd)
+    ours, n = alg.find_showers(data, data, gdq, pixeldq, rn, extend_ellipse_expand_ratio=1.1,
+                               groups_masked_after=1, max_shower_amplitude_dn=6.0, max_extended_width=400)
+    assert n == n_ref >= 1
+    agree = np.mean((ours & fj.JUMP) == (ref & fj.JUMP))
+    assert agree > 0.999, agree

@@ -172,3 +172,50 @@ def numpy_two_point(data, gdq, gain, readnoise, *, nframes=1, mode="iterative", 
             out[i][add & ((out[i] & (SAT | DNU)) == 0)] |= JUMP
     out[(out & JUMP != 0) & (out & (SAT | DNU) != 0)] &= np.uint8(~JUMP & 0xFF)
     return out, n_primary
+
+
+# ----------------------------------------------------------------------------------------------
+# MIRI showers
+
+
+def shower_cube(seed=0, nints=2, ngroups=8, ny=128, nx=128, rate=20.0, gain=4.0, readnoise=8.0, shower=True,
+                centre=(64, 60), sigma=12.0, peak=40.0, group=4, integration=0):
+    """Return (data DN float32, groupdq, gain, readnoise, footprint bool (ny, nx)).
+
+    A flat ramp of ``rate`` DN/group plus, if ``shower``, a faint Gaussian halo (``peak`` DN,
+    ``sigma`` px, truncated at 2 sigma = the footprint) added from ``group`` on in ``integration``.
+    """
+    data, gdq, gain_2d, rn_2d, _ = ramp_cube(seed, nints=nints, ngroups=ngroups, ny=ny, nx=nx, rate=rate,
+                                             gain=gain, readnoise=readnoise, ncr=0)
+    yy, xx = np.mgrid[:ny, :nx]
+    r = np.hypot(yy - centre[0], xx - centre[1])
+    footprint = r < 2 * sigma
+    if shower:
+        halo = np.where(footprint, peak * np.exp(-0.5 * (r / sigma) ** 2), 0.0)
+        data[integration, group:] += halo.astype(np.float32)
+    return data, gdq, gain_2d, rn_2d, footprint
+
+
+def numpy_masked_convolve(image, kernel):
+    """Plain-loop reference of the NaN-aware convolution (outside the image: valid zeros)."""
+    ny, nx = image.shape
+    k = kernel.shape[0] // 2
+    out = np.full(image.shape, np.nan)
+    for y in range(ny):
+        for x in range(nx):
+            if not np.isfinite(image[y, x]):
+                continue
+            total = norm = 0.0
+            for dy in range(-k, k + 1):
+                for dx in range(-k, k + 1):
+                    w = kernel[k + dy, k + dx]
+                    yy, xx = y + dy, x + dx
+                    if 0 <= yy < ny and 0 <= xx < nx:
+                        if np.isfinite(image[yy, xx]):
+                            total += w * image[yy, xx]
+                            norm += w
+                    else:
+                        norm += w
+            if norm > 1e-3 * kernel.mean():
+                out[y, x] = total / norm
+    return out

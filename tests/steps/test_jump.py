@@ -109,8 +109,39 @@ def test_large_events_refused_where_not_recommended_unless_forced():
     exposure.primary["EXP_TYPE"] = "NIS_SOSS"
     with pytest.raises(UnsupportedError, match="NIRISS SOSS"):
         step.run(exposure, gain=gain, readnoise=rn, expand_large_events=True)
-    with pytest.raises(UnsupportedError, match="not implemented"):
-        step.run(exposure, gain=gain, readnoise=rn, find_showers=True, force_large_events=True)
+    with pytest.raises(UnsupportedError, match="showers are a MIRI effect"):
+        step.run(exposure, gain=gain, readnoise=rn, find_showers=True)
+
+
+def _miri(shower=True, exp_type="MIR_IMAGE", ngroups=8):
+    data, gdq, gain, rn, footprint = fj.shower_cube(shower=shower, ngroups=ngroups, group=min(4, ngroups - 1))
+    hdul = fj.ramp_hdulist(data, gdq, detector="MIRIMAGE", instrument="MIRI", tgroup=2.775)
+    hdul[0].header["EXP_TYPE"] = exp_type
+    return (_exposure(hdul), _exposure(fj.reference_hdulist(gain, "GAIN", "MIRIMAGE", "MIRI")),
+            _exposure(fj.reference_hdulist(rn, "READNOISE", "MIRIMAGE", "MIRI")), footprint)
+
+
+def test_find_showers_flags_miri_shower_and_sets_extncrs():
+    exposure, gain, rn, footprint = _miri()
+    result = step.run(exposure, gain=gain, readnoise=rn, find_showers=True)
+    groupdq = result["GROUPDQ"].data
+    assert (groupdq[0, 4] & dq.JUMP_DET != 0)[footprint].mean() > 0.8
+    assert result.primary["EXTNCRS"] > 0
+    assert any("extend_snr_threshold=1.2" in str(card) for card in result.primary["HISTORY"])
+    clean, gain, rn, _ = _miri(shower=False)
+    result = step.run(clean, gain=gain, readnoise=rn, find_showers=True)
+    assert result.primary["EXTNCRS"] == 0
+    plain = step.run(clean, gain=gain, readnoise=rn)
+    np.testing.assert_array_equal(result["GROUPDQ"].data, plain["GROUPDQ"].data)
+
+
+def test_find_showers_refused_for_coronagraphy_and_few_groups_unless_forced():
+    for kwargs, reason in (({"exp_type": "MIR_4QPM"}, "MIRI coronagraphy"), ({"ngroups": 4}, "1-4")):
+        exposure, gain, rn, _ = _miri(**kwargs)
+        with pytest.raises(UnsupportedError, match=reason):
+            step.run(exposure, gain=gain, readnoise=rn, find_showers=True)
+        result = step.run(exposure, gain=gain, readnoise=rn, find_showers=True, force_large_events=True)
+        assert result.primary["S_JUMP"] == "COMPLETE"
 
 
 def test_snowballs_grow_flags_and_set_extncrs():
