@@ -283,8 +283,11 @@ def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgr
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_one, suppress_one_group,
-              rate, rate_dq, ints, ints_dq):
-    """Fit every pixel, in parallel over rows; results go into the preallocated output arrays."""
+              rate, rate_dq, ints, ints_dq, want_ints):
+    """Fit every pixel, in parallel over rows; results go into the preallocated output arrays.
+
+    ``ints``/``ints_dq`` are only written when ``want_ints`` (else they may be empty).
+    """
     nints, ngroups, ny, nx = data.shape
     for row in prange(ny):
         y = np.empty(nints * ngroups, np.float64)
@@ -309,6 +312,8 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
             rate[2, row, col] = out_rate[3]
             rate[3, row, col] = out_rate[4]
             rate_dq[row, col] = np.uint32(out_rate[1])
+            if not want_ints:
+                continue
             for i in range(nints):
                 ints[0, i, row, col] = out_ints[i, 0]
                 ints[1, i, row, col] = out_ints[i, 2]
@@ -318,7 +323,7 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
 
 
 def fit_ramps(data, groupdq, pixeldq, gain, readnoise, *, group_time, frame_time, nframes=1,
-              suppress_one_group=True, dark_current=None):
+              suppress_one_group=True, dark_current=None, rateints=True):
     """Fit slopes to ramps.
 
     Parameters
@@ -341,12 +346,15 @@ def fit_ramps(data, groupdq, pixeldq, gain, readnoise, *, group_time, frame_time
         Integrations with a single good group give no slope (DO_NOT_USE), as jwst's default.
     dark_current : ndarray, float, shape (ny, nx), optional
         Average dark current (DN/s) added to the Poisson variance's rate.
+    rateints : bool
+        Also return the per-integration arrays (False saves 5 (nints, ny, nx) float32/uint32 arrays).
 
     Returns
     -------
     dict
         ``rate``: dict of SCI, ERR, VAR_POISSON, VAR_RNOISE (float32, (ny, nx)) and DQ (uint32);
-        ``rateints``: the same with shape (nints, ny, nx). Inputs are not modified.
+        ``rateints``: the same with shape (nints, ny, nx), or None when ``rateints`` is False.
+        Inputs are not modified.
     """
     data = np.asarray(data)
     nints, ngroups, ny, nx = data.shape
@@ -359,14 +367,15 @@ def fit_ramps(data, groupdq, pixeldq, gain, readnoise, *, group_time, frame_time
     t_one = (nframes + 1) * frame_time / 2.0
     rate = np.empty((4, ny, nx), np.float32)
     rate_dq = np.empty((ny, nx), np.uint32)
-    ints = np.empty((4, nints, ny, nx), np.float32)
-    ints_dq = np.empty((nints, ny, nx), np.uint32)
+    ishape = (nints, ny, nx) if rateints else (nints, 0, 0)
+    ints = np.empty((4, *ishape), np.float32)
+    ints_dq = np.empty(ishape, np.uint32)
     _fit_rows(data, groupdq, np.asarray(pixeldq, np.uint32), np.asarray(gain, np.float32),
               np.asarray(readnoise, np.float32), dark, int(nframes), float(group_time), float(t_one),
-              bool(suppress_one_group and ngroups > 1), rate, rate_dq, ints, ints_dq)
+              bool(suppress_one_group and ngroups > 1), rate, rate_dq, ints, ints_dq, bool(rateints))
 
     def product(arrays, dq_array):
         return {"SCI": arrays[0], "ERR": arrays[3], "DQ": dq_array, "VAR_POISSON": arrays[1],
                 "VAR_RNOISE": arrays[2]}
 
-    return {"rate": product(rate, rate_dq), "rateints": product(ints, ints_dq)}
+    return {"rate": product(rate, rate_dq), "rateints": product(ints, ints_dq) if rateints else None}

@@ -94,7 +94,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
     dark = exposure.get("AVDRKCUR")
     dark_array = None if dark is None or dark.shape != (ny, nx) else np.asarray(dark.data, np.float32)
     result = fit_ramps(sci, groupdq, pixeldq, gain_array, rn_array, group_time=tgroup, frame_time=tframe,
-                       nframes=nframes, suppress_one_group=suppress_one_group, dark_current=dark_array)
+                       nframes=nframes, suppress_one_group=suppress_one_group, dark_current=dark_array,
+                       rateints=rateints is not None)
     del sci, groupdq
     params = f"suppress_one_group={suppress_one_group}"
     if rateints is not None:
