@@ -177,6 +177,9 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
             sat_expand=2 * sat_expand, edge_size=edge_size, max_extended_width=2 * max_extended_radius,
             persist_groups=persist)
         log.info("%s: %d snowballs", exposure.label, n_events)
+    if find_showers and nints * (ngroups - 1) - int(all_dnu.sum()) < 10:
+        log.warning("%s: fewer than 10 usable differences (NINTS x (NGROUPS - 1)): no shower search, as jwst",
+                    exposure.label)
     if find_showers:
         new_groupdq, n_showers = alg.find_showers(
             sci * gain_2d, sci, new_groupdq, pixeldq_in, rn_2d * gain_2d, nframes=nframes,
