@@ -56,12 +56,25 @@ class _Sink:
         self.stream.close()
 
 
+def _temp_beside(directory: str, name: str) -> tuple[int, str]:
+    """Open a hidden temporary file next to the final one, with the permissions of a new file.
+
+    ``mkstemp`` creates files readable by their owner only; a product must get what
+    ``open()`` would give it (0666 minus the umask), as the files of other tools do.
+    """
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, temp
+
+
 @contextlib.contextmanager
 def atomic_file(path: str, *, overwrite: bool):
     """Yield a binary file that becomes ``path`` only if the block ends without an exception."""
     check_writable(path, overwrite=overwrite)
     directory, name = os.path.split(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+    fd, temp = _temp_beside(directory, name)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -114,7 +127,7 @@ class FileBatch:
             raise JwcalError(f"{path}: two exposures of the stream have this name")
         check_writable(path, overwrite=self.overwrite)
         directory, name = os.path.split(os.path.abspath(path))
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        fd, temp = _temp_beside(directory, name)
         self._pending.append((temp, path))
         return _Sink(os.fdopen(fd, "wb"))
 

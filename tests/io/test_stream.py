@@ -1,6 +1,8 @@
 """Round trips of FITS streams through jwcal.io, checked with astropy as the independent reader."""
 
 import io
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -228,3 +230,14 @@ def test_reading_from_a_real_pipe(uncal_file, rate_file):
     data = Path(uncal_file).read_bytes() + Path(rate_file).read_bytes()
     result = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True)
     assert result.stdout.strip() == b"[4, 5]"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_get_the_permissions_of_a_new_file(tmp_path, uncal_file, umask):
+    previous = os.umask(umask)
+    try:
+        with open_output(str(tmp_path / "out.fits")) as sink:
+            sink.write(read_single(uncal_file))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.fits").stat().st_mode) == 0o666 & ~umask
