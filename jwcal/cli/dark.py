@@ -29,14 +29,10 @@ def command(source, output, overwrite, dark, average_dark_current, skip_unsuppor
       jwcal linearity --linearity lin.fits x.fits | jwcal dark --dark dark.fits > y.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import dark as step
 
-    try:
-        reference = read_single(dark, what="DARK reference")
-    except DataError as exc:
-        raise ReferenceFileError(f"DARK reference: {exc}") from None
+    reference = read_reference(dark, "DARK")
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, dark=reference, average_dark_current=average_dark_current,
                                          skip_unsupported=skip_unsupported),

@@ -26,13 +26,9 @@ def command(source, output, overwrite, mask):
       jwcal dq-init --mask nrcb1_mask.fits < x_uncal.fits > x_ramp.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import dq_init
 
-    try:
-        reference = read_single(mask, what="MASK reference")
-    except DataError as exc:
-        raise ReferenceFileError(f"MASK reference: {exc}") from None
+    reference = read_reference(mask, "MASK")
     run_filter(source, output, overwrite, lambda exposure: dq_init.run(exposure, mask=reference),
                label="dq-init")

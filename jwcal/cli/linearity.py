@@ -25,13 +25,9 @@ def command(source, output, overwrite, linearity):
       jwcal refpix x.fits | jwcal linearity --linearity lin.fits > y.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import linearity as step
 
-    try:
-        reference = read_single(linearity, what="LINEARITY reference")
-    except DataError as exc:
-        raise ReferenceFileError(f"LINEARITY reference: {exc}") from None
+    reference = read_reference(linearity, "LINEARITY")
     run_filter(source, output, overwrite, lambda exposure: step.run(exposure, linearity=reference),
                label="linearity")

@@ -31,14 +31,10 @@ def command(source, output, overwrite, saturation, n_pix_grow_sat, use_readpatt)
       jwcal dq-init --mask m.fits x_uncal.fits | jwcal saturation --saturation sat.fits > x_ramp.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import saturation as step
 
-    try:
-        reference = read_single(saturation, what="SATURATION reference")
-    except DataError as exc:
-        raise ReferenceFileError(f"SATURATION reference: {exc}") from None
+    reference = read_reference(saturation, "SATURATION")
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, saturation=reference, n_pix_grow_sat=n_pix_grow_sat,
                                          use_readpatt=use_readpatt),

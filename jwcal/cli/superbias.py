@@ -24,13 +24,9 @@ def command(source, output, overwrite, superbias):
       jwcal saturation --saturation sat.fits x.fits | jwcal superbias --superbias bias.fits > y.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import superbias as step
 
-    try:
-        reference = read_single(superbias, what="SUPERBIAS reference")
-    except DataError as exc:
-        raise ReferenceFileError(f"SUPERBIAS reference: {exc}") from None
+    reference = read_reference(superbias, "SUPERBIAS")
     run_filter(source, output, overwrite, lambda exposure: step.run(exposure, superbias=reference),
                label="superbias")

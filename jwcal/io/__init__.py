@@ -6,7 +6,7 @@ to stdout.
 """
 
 from jwcal.io.output import FileBatch, check_writable, open_output, stdout_is_terminal
-from jwcal.io.reader import copy_stream, read_exposures, read_single
+from jwcal.io.reader import copy_stream, read_exposures, read_reference, read_single
 from jwcal.io.tables import table_hdu
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "copy_stream",
     "open_output",
     "read_exposures",
+    "read_reference",
     "read_single",
     "stdout_is_terminal",
     "table_hdu",

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from jwcal.errors import DataError, UsageError
+from jwcal.errors import DataError, ReferenceFileError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.io.blocks import BLOCK, CARD, Layout, parse_layout, starts_hdu
 from jwcal.io.codec import decode_image, decode_table
@@ -212,6 +212,14 @@ def read_single(path: str, *, what: str = "file") -> Exposure:
         for exposure in exposures:
             return exposure
     raise DataError(f"{path}: empty {what}")
+
+
+def read_reference(path: str, reftype: str) -> Exposure:
+    """Read a reference file given as an option; any problem is a :class:`ReferenceFileError`."""
+    try:
+        return read_single(path, what=f"{reftype} reference")
+    except DataError as exc:
+        raise ReferenceFileError(f"{reftype} reference: {exc}") from None
 
 
 def copy_stream(source: str, write: Callable[[bytes | memoryview], object]) -> int:
