@@ -274,3 +274,21 @@ def test_find_showers_agrees_with_stcal():
     assert n == n_ref >= 1
     agree = np.mean((ours & fj.JUMP) == (ref & fj.JUMP))
     assert agree > 0.999, agree
+
+
+def test_find_showers_sigclip_path_agrees_with_stcal():
+    jump_mod = pytest.importorskip("stcal.jump.jump")
+    jump_class = pytest.importorskip("stcal.jump.jump_class")
+    data, gdq, gain, rn, footprint = fj.shower_cube(gain=1.0, seed=5, nints=4, ngroups=5, group=3, peak=60.0)
+    pixeldq = np.zeros(data.shape[2:], np.uint32)
+    jd = jump_class.JumpData(gain2d=gain, rnoise2d=rn, dqflags={
+        "GOOD": 0, "DO_NOT_USE": 1, "SATURATED": 2, "JUMP_DET": 4, "NO_GAIN_VALUE": 524288,
+        "REFERENCE_PIXEL": 2147483648})
+    jd.nframes, jd.minimum_sigclip_groups, jd.extend_ellipse_expand_ratio = 1, 4, 1.1
+    jd.grps_masked_after_shower, jd.max_shower_amplitude, jd.max_extended_width = 0, 1e9, 400
+    ref, n_ref = jump_mod.find_faint_extended(data, gdq, pixeldq, rn, jd)
+    ours, n = alg.find_showers(data, data, gdq, pixeldq, rn, minimum_sigclip_groups=4,
+                               extend_ellipse_expand_ratio=1.1, max_extended_width=400)
+    assert n == n_ref
+    assert np.mean((ours & fj.JUMP) == (ref & fj.JUMP)) > 0.999
+    assert (ours[0, 3] & fj.JUMP != 0)[footprint].mean() > 0.5
