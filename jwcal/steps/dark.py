@@ -15,8 +15,8 @@ import numpy as np
 from jwcal.algorithms import dark as algo
 from jwcal.errors import ReferenceFileError, UnsupportedError
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, reference_dq, replace, skipped
-from jwcal.steps.references import reference_array
+from jwcal.steps.ramp_layout import ramp_arrays, replace, skipped
+from jwcal.steps.references import reference_array, reference_dq
 
 
 def _int(header, key, default):

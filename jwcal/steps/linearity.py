@@ -12,8 +12,8 @@ import numpy as np
 from jwcal.algorithms import linearity as algo
 from jwcal.errors import ReferenceFileError
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, reference_dq, replace
-from jwcal.steps.references import reference_array
+from jwcal.steps.ramp_layout import ramp_arrays, replace
+from jwcal.steps.references import reference_array, reference_dq
 
 
 def run(exposure: Exposure, *, linearity: Exposure) -> Exposure:

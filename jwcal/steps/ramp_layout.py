@@ -1,18 +1,15 @@
 """Shared pieces of the detector-1 filters on the ``_ramp`` layout (SCI 4-D, PIXELDQ, GROUPDQ).
 
 Used by saturation, superbias, linearity, dark and refpix: reading the ramp's arrays with shape
-checks, reading a reference file's DQ with its DQ_DEF table, and building the output exposure
-with new arrays and the step's status keyword.
+checks and building the output exposure with new arrays and the step's status keyword.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from jwcal import dq
-from jwcal.errors import DataError, MissingExtensionError, ReferenceFileError
+from jwcal.errors import DataError, MissingExtensionError
 from jwcal.exposure import HDU, Exposure
-from jwcal.steps.references import reference_array
 
 
 def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,30 +37,6 @@ def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, 
                         f"SCI {sci.shape}")
     return sci.astype(np.float32, copy=False), pixeldq.astype(np.uint32, copy=False), \
         groupdq.astype(np.uint8, copy=False)
-
-
-def reference_dq(science: Exposure, reference: Exposure, reftype: str) -> np.ndarray:
-    """Return a reference file's DQ as standard bits (uint32, cut to the science pixels).
-
-    Zeros when the file has no DQ extension; a DQ_DEF table remaps the file's bit values by name
-    (stdatamodels' ``dynamic_mask``).
-    """
-    if "DQ" not in reference:
-        return np.zeros(science["SCI"].shape[-2:], np.uint32)
-    raw = np.asarray(reference_array(science, reference, "DQ", reftype)).astype(np.uint32)
-    table = reference.get("DQ_DEF")
-    if table is None or table.data is None or len(table.data) == 0:
-        return raw
-    names = {name.upper(): name for name in table.data.dtype.names}
-    if "VALUE" not in names or "NAME" not in names:
-        raise ReferenceFileError(f"{reftype} reference DQ_DEF needs VALUE and NAME columns")
-    remapped = np.zeros_like(raw)
-    for value, name in zip(table.data[names["VALUE"]], table.data[names["NAME"]], strict=True):
-        text = name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)
-        flag = dq.PIXEL.get(text.strip().upper())
-        if flag:
-            remapped[(raw & np.uint32(value)) != 0] |= np.uint32(flag)
-    return remapped
 
 
 def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, history: str,

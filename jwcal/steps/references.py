@@ -118,20 +118,34 @@ def _geometry_header(reference: Exposure, extname: str):
 
 
 def mask_dq(science: Exposure, mask: Exposure) -> np.ndarray:
-    """Return the MASK reference's DQ as standard jwst bits (uint32), cut to the science pixels.
+    """Return the MASK reference's DQ as standard jwst bits (uint32), cut to the science pixels."""
+    return remap_dq(reference_array(science, mask, "DQ", "MASK"), mask.get("DQ_DEF"), "MASK")
 
-    A DQ_DEF table maps the file's bit values to flag names; each row's pixels get the standard
-    bit of that name, so private bit positions are remapped (stdatamodels' ``dynamic_mask``).
-    Names unknown to :mod:`jwcal.dq` are ignored. Without DQ_DEF the values are used as they are.
+
+def reference_dq(science: Exposure, reference: Exposure, reftype: str) -> np.ndarray:
+    """Return a reference file's DQ as standard bits (uint32, cut to the science pixels).
+
+    Zeros when the file has no DQ extension (SATURATION, SUPERBIAS, ... files may have none).
     """
-    raw = np.asarray(reference_array(science, mask, "DQ", "MASK")).astype(np.uint32)
-    table = mask.get("DQ_DEF")
+    if "DQ" not in reference:
+        return np.zeros(science["SCI"].shape[-2:], np.uint32)
+    return remap_dq(reference_array(science, reference, "DQ", reftype), reference.get("DQ_DEF"), reftype)
+
+
+def remap_dq(raw: np.ndarray, table, reftype: str) -> np.ndarray:
+    """Return ``raw`` DQ values as standard jwst bits, through a DQ_DEF table (an HDU or None).
+
+    Each DQ_DEF row's pixels get the standard bit of its NAME, so files with private bit
+    positions are read right (stdatamodels' ``dynamic_mask``). Names unknown to :mod:`jwcal.dq`
+    are ignored. Without a table the values are used as they are.
+    """
+    raw = np.asarray(raw).astype(np.uint32)
     if table is None or table.data is None or len(table.data) == 0:
         return raw
-    remapped = np.zeros_like(raw)
     names = {name.upper(): name for name in table.data.dtype.names}
     if "VALUE" not in names or "NAME" not in names:
-        raise ReferenceFileError("MASK reference DQ_DEF needs VALUE and NAME columns")
+        raise ReferenceFileError(f"{reftype} reference DQ_DEF needs VALUE and NAME columns")
+    remapped = np.zeros_like(raw)
     for value, name in zip(table.data[names["VALUE"]], table.data[names["NAME"]], strict=True):
         text = name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)
         flag = dq.PIXEL.get(text.strip().upper())

@@ -9,8 +9,8 @@ import numpy as np
 
 from jwcal.algorithms import superbias as algo
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, reference_dq, replace
-from jwcal.steps.references import reference_array
+from jwcal.steps.ramp_layout import ramp_arrays, replace
+from jwcal.steps.references import reference_array, reference_dq
 
 
 def run(exposure: Exposure, *, superbias: Exposure) -> Exposure:
