@@ -15,8 +15,9 @@ import numpy as np
 from jwcal import dq
 from jwcal.algorithms import jump as alg
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError, UsageError
-from jwcal.exposure import HDU, Exposure
+from jwcal.exposure import Exposure
 from jwcal.steps.dq_init import check_ramp
+from jwcal.steps.ramp_layout import replace, skipped
 from jwcal.steps.references import reference_array
 
 log = logging.getLogger("jwcal")
@@ -149,7 +150,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
                    f"two_group_rejection_threshold={two_group_rejection_threshold}, {n_primary} flags"]
         log.info("%s: 2-group detection, %d jump flags", exposure.label, n_primary)
         keywords = _rate_keywords(n_primary, 0, tgroup, nints * ngroups - int(all_dnu.sum()) - nints, ny * nx)
-        return _output(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "COMPLETE", history, keywords)
+        return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,
+                   keywords=keywords)
     mode = alg.choose_mode(nints, ngroups, all_dnu, minimum_groups=minimum_groups,
                            minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
                            min_diffs_single_pass=min_diffs_single_pass)
@@ -226,7 +228,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
                f"jwcal jump: {params}"]
     log.info("%s: %d primary jump flags, %d flagged groups in total", exposure.label, n_primary,
              int(np.count_nonzero(new_groupdq & dq.JUMP_DET)))
-    return _output(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "COMPLETE", history, keywords)
+    return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,
+                   keywords=keywords)
 
 
 #: Exposure types for which JWST advises against snowball/shower flagging (known issue GI03).
@@ -278,26 +281,4 @@ def _unsupported(exposure: Exposure, why: str, skip: bool) -> Exposure:
     if not skip:
         raise UnsupportedError(f"{exposure.label}: {why} (use --skip-unsupported to pass it through)")
     log.warning("%s: jump skipped: %s", exposure.label, why)
-    return _output(exposure, {}, "SKIPPED", [f"jwcal jump: skipped: {why}"], {})
-
-
-def _output(exposure: Exposure, arrays: dict, status: str, history: list[str], keywords: dict) -> Exposure:
-    hdus = []
-    for hdu in exposure:
-        name = hdu.name
-        if name == "PRIMARY":
-            primary = hdu.peek_header().copy()
-            primary["S_JUMP"] = status
-            for key, value in keywords.items():
-                primary[key] = value
-            for line in history:
-                primary["HISTORY"] = line
-            hdus.append(HDU(header=primary))
-        elif name in arrays:
-            header = hdu.peek_header().copy()
-            for key in ("BZERO", "BSCALE", "BLANK"):
-                header.remove(key, ignore_missing=True)
-            hdus.append(HDU.image(name, arrays[name], header))
-        else:
-            hdus.append(hdu)
-    return Exposure(hdus, source=exposure.source)
+    return skipped(exposure, "S_JUMP", f"jwcal jump: {why}")

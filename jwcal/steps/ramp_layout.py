@@ -39,12 +39,12 @@ def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, 
         groupdq.astype(np.uint8, copy=False)
 
 
-def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, history: str,
-            status: str = "COMPLETE") -> Exposure:
+def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, history: str | list[str],
+            status: str = "COMPLETE", keywords: dict | None = None) -> Exposure:
     """Return a new exposure with some image HDUs replaced (or added) and ``keyword = status``.
 
     HDUs not named in ``arrays`` are shared with the input (never modified); replaced ones keep
-    their header.
+    their header. ``history`` (one line or several) and ``keywords`` go to the primary header.
     """
     hdus = []
     done = set()
@@ -53,7 +53,10 @@ def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, his
         if name == "PRIMARY":
             primary = hdu.peek_header().copy()
             primary[keyword] = status
-            primary["HISTORY"] = history
+            for key, value in (keywords or {}).items():
+                primary[key] = value
+            for line in [history] if isinstance(history, str) else history:
+                primary["HISTORY"] = line
             hdus.append(HDU(header=primary))
         elif name in arrays:
             header = hdu.peek_header().copy()
