@@ -139,16 +139,10 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
       jwcal dq-init --mask m.fits < x_uncal.fits | jwcal jump --gain g.fits --readnoise r.fits > x_jump.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.errors import DataError, ReferenceFileError
-    from jwcal.io import read_single
+    from jwcal.io import read_reference
     from jwcal.steps import jump as step
 
-    references = {}
-    for name, path in (("GAIN", gain), ("READNOISE", readnoise)):
-        try:
-            references[name] = read_single(path, what=f"{name} reference")
-        except DataError as exc:
-            raise ReferenceFileError(f"{name} reference: {exc}") from None
+    references = {"GAIN": read_reference(gain, "GAIN"), "READNOISE": read_reference(readnoise, "READNOISE")}
     parameters = dict(
         rejection_threshold=rejection_threshold,
         three_group_rejection_threshold=three_group_rejection_threshold,

@@ -36,16 +36,11 @@ def command(source, output, overwrite, gain, readnoise, suppress_one_group, rate
     import contextlib
 
     from jwcal.cli.filters import run_filter, same_file
-    from jwcal.errors import DataError, ReferenceFileError, UsageError
-    from jwcal.io import check_writable, open_output, read_single
+    from jwcal.errors import UsageError
+    from jwcal.io import check_writable, open_output, read_reference
     from jwcal.steps import ramp_fit
 
-    refs = {}
-    for name, path in (("GAIN", gain), ("READNOISE", readnoise)):
-        try:
-            refs[name] = read_single(path, what=f"{name} reference")
-        except DataError as exc:
-            raise ReferenceFileError(f"{name} reference: {exc}") from None
+    refs = {"GAIN": read_reference(gain, "GAIN"), "READNOISE": read_reference(readnoise, "READNOISE")}
     with contextlib.ExitStack() as stack:
         sink_write = None
         if rateints is not None:
