@@ -173,7 +173,8 @@ def moffat_alpha(fwhm: float, beta: float) -> float:
 
 
 def render_points(shape: tuple[int, int], x, y, flux, *, fwhm: float, psf: str = "moffat",
-                  beta: float = 2.5, radius: int | None = None, oversample: int = 4) -> np.ndarray:
+                  beta: float = 2.5, radius: int | None = None, oversample: int = 4,
+                  edge_level: float | None = None) -> np.ndarray:
     """Render point sources, each integrated over pixels, in small stamps (vectorised over sources).
 
     Parameters
@@ -195,6 +196,10 @@ def render_points(shape: tuple[int, int], x, y, flux, *, fwhm: float, psf: str =
         Moffat power.
     radius : int, optional
         Stamp half-size, pixels (default 3 FWHM for the Gaussian, 6 FWHM for the Moffat, at least 4).
+    edge_level : float, optional
+        With the default radius: the largest profile value (flux unit per pixel) a stamp may cut
+        off at its edge. Bright sources get stamps of 2, 4, ... times the radius (up to 128 pixels)
+        until their profile there is below it, so their wings show no square edge in the noise.
 
     Returns
     -------
@@ -204,9 +209,36 @@ def render_points(shape: tuple[int, int], x, y, flux, *, fwhm: float, psf: str =
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     flux = np.asarray(flux, dtype=float).ravel()
+    if radius is not None or edge_level is None:
+        radius = radius or max(4, math.ceil((3.0 if psf == "gaussian" else 6.0) * fwhm))
+        return _render_stamps(shape, x, y, flux, fwhm, psf, beta, radius, oversample)
+    base = max(4, math.ceil((3.0 if psf == "gaussian" else 6.0) * fwhm))
+    tier = np.zeros(flux.size, dtype=np.int64)
+    while True:
+        edge = flux * _profile_at(base * 2.0 ** tier, fwhm, psf, beta)
+        grow = (edge > edge_level) & (base * 2 ** (tier + 1) <= 128)
+        if not grow.any():
+            break
+        tier[grow] += 1
+    image = np.zeros(shape)
+    for level in np.unique(tier):
+        pick = tier == level
+        image += _render_stamps(shape, x[pick], y[pick], flux[pick], fwhm, psf, beta,
+                                int(base * 2 ** level), oversample)
+    return image
+
+
+def _profile_at(r, fwhm: float, psf: str, beta: float):
+    """Per-pixel value of a unit-flux PSF at distance ``r`` pixels from its centre."""
+    if psf == "gaussian":
+        sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+        return np.exp(-0.5 * (r / sigma) ** 2) / (2.0 * math.pi * sigma**2)
+    alpha = moffat_alpha(fwhm, beta)
+    return (beta - 1.0) / (math.pi * alpha**2) * (1.0 + (r / alpha) ** 2) ** (-beta)
+
+
+def _render_stamps(shape, x, y, flux, fwhm, psf, beta, radius, oversample):
     ny, nx = shape
-    if radius is None:
-        radius = max(4, math.ceil((3.0 if psf == "gaussian" else 6.0) * fwhm))
     offs = np.arange(-radius, radius + 1)
     ix = np.rint(x).astype(np.int64)
     iy = np.rint(y).astype(np.int64)

@@ -241,7 +241,10 @@ def run(
 
         # noiseless model, MJy/sr
         model = np.full(shape, float(background))
-        model += alg.render_points(shape, x[is_star], y[is_star], flux_sum[is_star], fwhm=fwhm, psf=psf)
+        to_sb = photmjsr / (GAIN * exptime)  # electrons -> MJy/sr
+        sky_noise = math.sqrt(background / to_sb + read_noise**2) * to_sb  # one sky pixel, MJy/sr
+        model += alg.render_points(shape, x[is_star], y[is_star], flux_sum[is_star], fwhm=fwhm, psf=psf,
+                                   edge_level=0.1 * sky_noise)
         model += alg.render_galaxies(shape, x[gal], y[gal], flux_sum[gal], gal_reff, gal_q, gal_theta,
                                      fwhm=fwhm)
         rate_e = model / photmjsr * GAIN  # e-/s
@@ -251,7 +254,6 @@ def run(
         del model
         ncr = rng.poisson(cr_density * ny * nx / 1e6)
         charge, labels = alg.cosmic_rays(rng, shape, int(ncr), min_charge=1000.0, max_charge=50000.0)
-        to_sb = photmjsr / (GAIN * exptime)  # electrons -> MJy/sr
         sci = (electrons + charge) * to_sb * flat_pattern
         var_poisson = rate_e * exptime * to_sb**2
         var_rnoise = np.full(shape, (read_noise * to_sb) ** 2, dtype=np.float32)

@@ -1,5 +1,7 @@
 """Numerics of ``jwcal simulate images``: projections, SIP, source rendering, cosmic rays."""
 
+import math
+
 import numpy as np
 import pytest
 from astropy.wcs import WCS
@@ -116,3 +118,15 @@ def test_refcat_errors_grow_with_magnitude():
     err = alg.refcat_errors([15.0, 20.0, 25.0, 40.0])
     assert err[0] == 0.2 and err[1] == pytest.approx(1.0) and err[3] == 15.0
     assert np.all(np.diff(err) >= 0)
+
+
+def test_bright_sources_get_stamps_wide_enough_to_hide_their_edges():
+    shape, fwhm = (301, 301), 2.1
+    base = math.ceil(6.0 * fwhm)
+    plain = alg.render_points(shape, [150.0], [150.0], [1e7], fwhm=fwhm)
+    wide = alg.render_points(shape, [150.0], [150.0], [1e7], fwhm=fwhm, edge_level=0.01)
+    assert plain[150, 150 + base + 1] == 0.0  # a square cut just outside the default stamp
+    assert wide[150, 150 + base + 1] > 0.01
+    assert wide.sum() == pytest.approx(1e7, rel=1e-9)
+    faint = alg.render_points(shape, [150.0], [150.0], [1.0], fwhm=fwhm, edge_level=0.01)
+    np.testing.assert_array_equal(faint, alg.render_points(shape, [150.0], [150.0], [1.0], fwhm=fwhm))
