@@ -82,6 +82,9 @@ def image_format(dtype: np.dtype) -> tuple[int, float]:
 def image_chunks(array: np.ndarray):
     """Yield the big-endian bytes of ``array`` (FITS layout), chunk by chunk, then the padding.
 
+    Byte-swapped chunks are converted into one reused buffer, so a chunk is valid only until the
+    next one is requested (write or copy it before that).
+
     Parameters
     ----------
     array : numpy.ndarray
@@ -96,13 +99,21 @@ def image_chunks(array: np.ndarray):
     if bzero and flat.dtype.kind in "ui":
         sign_bit = flat.dtype.type(1 << (abs(bitpix) - 1)) if flat.dtype.kind == "u" else None
     step = max(1, _CHUNK_BYTES // max(1, flat.dtype.itemsize))
+    swapped = None
+    if flat.dtype != stored:
+        swapped = np.empty(min(step, flat.size), stored)  # one buffer for every chunk: no page faults
     for start in range(0, flat.size, step):
         chunk = flat[start : start + step]
         if sign_bit is not None:
             chunk = np.bitwise_xor(chunk, sign_bit).view(stored.newbyteorder("="))
         elif flat.dtype == np.int8:
             chunk = (chunk.view(np.uint8) ^ np.uint8(0x80)).view(np.uint8)
-        yield chunk.astype(stored, copy=False).data
+        if swapped is None or chunk.dtype == stored:
+            yield chunk.astype(stored, copy=False).data
+        else:
+            out = swapped[: chunk.size]
+            np.copyto(out, chunk, casting="equiv")
+            yield out.data
     size = flat.size * stored.itemsize
     yield bytes(padded(size) - size)
 
