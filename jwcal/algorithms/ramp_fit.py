@@ -77,7 +77,13 @@ def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one):
     inv_rn2 = 1.0 / (rn * rn)
     sw = sx = sxx = sy = sxy = 0.0
     for k in range(n):
-        w = abs((k - mid) / mid) ** power * inv_rn2
+        w = abs((k - mid) / mid)
+        if power == 0.0:
+            w = inv_rn2  # pow(x, 0) == 1 exactly: skip the pow call (same bits)
+        elif power == 1.0:
+            w = w * inv_rn2
+        else:
+            w = w ** power * inv_rn2
         x = float(start + k)
         v = y[start + k]
         if math.isnan(v):
