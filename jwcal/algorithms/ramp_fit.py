@@ -376,8 +376,9 @@ def fit_ramps(data, groupdq, pixeldq, gain, readnoise, *, group_time, frame_time
     ishape = (nints, ny, nx) if rateints else (nints, 0, 0)
     ints = np.empty((4, *ishape), np.float32)
     ints_dq = np.empty(ishape, np.uint32)
-    _fit_rows(data, groupdq, np.asarray(pixeldq, np.uint32), np.asarray(gain, np.float32),
-              np.asarray(readnoise, np.float32), dark, int(nframes), float(group_time), float(t_one),
+    contiguous = np.ascontiguousarray  # one kernel signature for full frames and subarray cuts
+    _fit_rows(data, groupdq, contiguous(pixeldq, np.uint32), contiguous(gain, np.float32),
+              contiguous(readnoise, np.float32), dark, int(nframes), float(group_time), float(t_one),
               bool(suppress_one_group and ngroups > 1), rate, rate_dq, ints, ints_dq, bool(rateints))
 
     def product(arrays, dq_array):
@@ -385,3 +386,16 @@ def fit_ramps(data, groupdq, pixeldq, gain, readnoise, *, group_time, frame_time
                 "VAR_RNOISE": arrays[2]}
 
     return {"rate": product(rate, rate_dq), "rateints": product(ints, ints_dq) if rateints else None}
+
+
+def warm_up() -> None:
+    """Load the compiled kernel from numba's cache by fitting a 1x1-pixel, 2-group ramp.
+
+    Commands call this in a background thread while their input is still arriving through a pipe,
+    so the cache loading (~0.4 s) is not added after the last byte is read. The argument types are
+    those of a full-frame call (C-contiguous float32/uint8/uint32 arrays).
+    """
+    one = np.ones((1, 1), np.float32)
+    ramp = np.zeros((1, 2, 1, 1), np.float32)
+    fit_ramps(ramp, np.zeros(ramp.shape, np.uint8), np.zeros((1, 1), np.uint32), one, one, group_time=1.0,
+              frame_time=1.0, rateints=False)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from jwcal.algorithms import ramp_fit as _algorithm
 from jwcal.algorithms.ramp_fit import fit_ramps
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError
 from jwcal.exposure import HDU, Exposure
@@ -39,6 +40,11 @@ def _reference(exposure: Exposure, reference: Exposure, reftype: str) -> np.ndar
         count = int(np.isnan(array).sum())
         raise DataError(f"{exposure.label}: {reftype} reference has {count} NaN value(s) on the data pixels")
     return array
+
+
+def warm_up() -> None:
+    """Load the fitting kernel from numba's cache (the command runs this while its input arrives)."""
+    _algorithm.warm_up()
 
 
 def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one_group: bool = True,
