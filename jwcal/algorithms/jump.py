@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from jwcal import dq
+from jwcal.algorithms.medians import sorted_median
 
 JUMP = np.uint8(dq.JUMP_DET)
 SAT = np.uint8(dq.SATURATED)
@@ -227,21 +228,6 @@ def _sigclip_plane_reset(out: np.ndarray, code: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _sorted_median(tmp, m):
-    """Sort ``tmp[:m]`` in place (insertion sort: no allocation, m is small) and return its median."""
-    for a in range(1, m):
-        v = tmp[a]
-        b = a - 1
-        while b >= 0 and tmp[b] > v:
-            tmp[b + 1] = tmp[b]
-            b -= 1
-        tmp[b + 1] = v
-    if m % 2 == 1:
-        return tmp[m // 2]
-    return 0.5 * (tmp[m // 2 - 1] + tmp[m // 2])
-
-
-@njit(cache=True)
 def _nanmedian(values, n, tmp):
     """Median of the finite entries of ``values[:n]`` (NaN if none); ``tmp`` is scratch."""
     m = 0
@@ -252,7 +238,7 @@ def _nanmedian(values, n, tmp):
             m += 1
     if m == 0:
         return np.nan
-    return _sorted_median(tmp, m)
+    return sorted_median(tmp, m)
 
 
 @njit(cache=True)
@@ -281,7 +267,7 @@ def _clipped_median(values, n, tmp):
             m += 1
     if m == 0:
         return np.nan
-    return _sorted_median(tmp, m)
+    return sorted_median(tmp, m)
 
 
 @njit(cache=True)

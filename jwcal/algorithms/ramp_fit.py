@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from jwcal import dq
+from jwcal.algorithms.medians import sorted_median
 
 _DNU = np.uint32(dq.DO_NOT_USE)
 _SAT = np.uint32(dq.SATURATED)
@@ -102,20 +103,6 @@ def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one):
 
 
 @njit(cache=True, error_model="numpy")
-def _sorted_median(values, k):
-    """Median of ``values[:k]`` (k >= 1), sorting them in place (insertion sort: k is small)."""
-    for a in range(1, k):
-        v = values[a]
-        b = a - 1
-        while b >= 0 and values[b] > v:
-            values[b + 1] = values[b]
-            b -= 1
-        values[b + 1] = v
-    half = k // 2
-    return values[half] if k % 2 else 0.5 * (values[half - 1] + values[half])
-
-
-@njit(cache=True, error_model="numpy")
 def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
     """Mean over integrations of the median first difference of good groups (DN/s); NaN counts as 0."""
     total = 0.0
@@ -137,7 +124,7 @@ def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
                     scratch[k] = d
                     k += 1
             if k > 0:
-                rate = _sorted_median(scratch, k)
+                rate = sorted_median(scratch, k)
             elif not gdq[base] & _DNU:
                 rate = y[base] / tgroup
             else:

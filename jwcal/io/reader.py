@@ -192,11 +192,7 @@ def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Expos
     """
     with open_source(source) as (stream, label):
         walker = _Walker(stream, label)
-        kind = walker.peek_kind()
-        if kind is None:
-            raise DataError(f"{label}: empty input (no FITS data)")
-        if kind != "primary":
-            raise DataError(f"{label}: stream starts with an extension, not a primary header")
+        kind = _first_kind(walker, label)
         while kind is not None:
             hdus = []
             while kind is not None and (kind == "extension" or not hdus):
@@ -204,6 +200,16 @@ def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Expos
                 hdus.append(_make_hdu(walker, header, layout, headers_only))
                 kind = walker.peek_kind()
             yield Exposure(hdus, source=label)
+
+
+def _first_kind(walker: _Walker, label: str) -> str:
+    """Return the kind of the stream's first HDU, which must be a primary header."""
+    kind = walker.peek_kind()
+    if kind is None:
+        raise DataError(f"{label}: empty input (no FITS data)")
+    if kind != "primary":
+        raise DataError(f"{label}: stream starts with an extension, not a primary header")
+    return kind
 
 
 def read_single(path: str, *, what: str = "file") -> Exposure:
@@ -233,11 +239,7 @@ def copy_stream(source: str, write: Callable[[bytes | memoryview], object]) -> i
     count = 0
     with open_source(source) as (stream, label):
         walker = _Walker(stream, label)
-        kind = walker.peek_kind()
-        if kind is None:
-            raise DataError(f"{label}: empty input (no FITS data)")
-        if kind != "primary":
-            raise DataError(f"{label}: stream starts with an extension, not a primary header")
+        kind = _first_kind(walker, label)
         while kind is not None:
             header, layout = walker.header()
             write(header)
