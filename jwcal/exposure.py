@@ -57,6 +57,7 @@ class HDU:
         self._loader: Callable[[], Any] | None = loader
         self.raw = raw
         self.kind = kind
+        self.deferred: Planes | None = None
 
     @classmethod
     def image(cls, name: str, data, header=None) -> HDU:
@@ -66,6 +67,21 @@ class HDU:
         header = fits.Header() if header is None else header.copy()
         header["EXTNAME"] = name.upper()
         return cls(header=header, data=data, kind="image")
+
+    @classmethod
+    def planes(cls, name: str, shape: tuple[int, ...], dtype, plane: Callable[[int], Any],
+               header=None) -> HDU:
+        """Return an image HDU whose data are made one 2-D plane at a time.
+
+        ``plane(k)`` returns plane ``k`` (C order over the leading axes) as an array of shape
+        ``shape[-2:]``, of ``dtype`` or castable to it. A writer encodes the planes as they come, so a
+        filter that maps its input plane by plane never holds a whole converted copy; reading
+        :attr:`data` builds the full array.
+        """
+        hdu = cls.image(name, None, header)
+        hdu.deferred = Planes(tuple(shape), dtype, plane)
+        hdu._loader = hdu.deferred.stack
+        return hdu
 
     @property
     def header(self):
@@ -95,6 +111,7 @@ class HDU:
             self._data = self._loader()
             self._loader = None
             self.raw = None
+            self.deferred = None
         return self._data
 
     @data.setter
@@ -102,6 +119,7 @@ class HDU:
         self._data = value
         self._loader = None
         self.raw = None
+        self.deferred = None
 
     @property
     def data_untouched(self) -> bool:
@@ -113,6 +131,8 @@ class HDU:
         """Shape of the data without decoding it (tables: number of rows)."""
         if self._data is not None:
             return tuple(self._data.shape)
+        if self.deferred is not None:
+            return self.deferred.shape
         header = self.peek_header()
         naxis = int(header.get("NAXIS", 0))
         if self.kind == "table":
@@ -121,6 +141,31 @@ class HDU:
 
     def __repr__(self) -> str:
         return f"HDU({self.name!r}, kind={self.kind!r}, shape={self.shape})"
+
+
+class Planes:
+    """Image data defined plane by plane (see :meth:`HDU.planes`)."""
+
+    def __init__(self, shape: tuple[int, ...], dtype, plane: Callable[[int], Any]):
+        import numpy as np
+
+        self.shape = shape
+        self.dtype = np.dtype(dtype)
+        self.plane = plane
+        self.count = int(np.prod(shape[:-2], dtype=np.int64))
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self.plane(k) for k in range(self.count))
+
+    def stack(self):
+        """Return the whole array."""
+        import numpy as np
+
+        out = np.empty(self.shape, self.dtype)
+        flat = out.reshape(self.count, *self.shape[-2:])
+        for k, plane in enumerate(self):
+            flat[k] = plane
+        return out
 
 
 class Exposure:

@@ -10,7 +10,6 @@ subtracted from group g of every integration. NaN dark values count as 0.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
 
 def total_frames(ngroups: int, nframes: int, groupgap: int) -> int:
@@ -62,26 +61,37 @@ def subtract_dark(data: np.ndarray, dark: np.ndarray, *, first_int_is_one: bool 
     numpy.ndarray
         (nints, ngroups, ny, nx) float32 (DN).
     """
-    nints, ngroups = data.shape[:2]
-    dark4 = np.nan_to_num(np.asarray(dark, np.float32), nan=0.0)
-    if dark4.ndim == 3:
-        dark4 = dark4[None]
-    if dark4.ndim != 4 or dark4.shape[1] < ngroups or dark4.shape[2:] != data.shape[2:]:
-        raise ValueError("dark must be (ngroups, ny, nx) or (nints, ngroups, ny, nx) covering the data")
-    index = np.array([i if (i < dark4.shape[0] and first_int_is_one) else dark4.shape[0] - 1
-                      for i in range(nints)], np.int64)
+    if data.ndim != 4:
+        raise ValueError("data must be (nints, ngroups, ny, nx)")
+    subtract = dark_subtractor(dark, data.shape, first_int_is_one=first_int_is_one)
     out = np.empty(data.shape, np.float32)
-    _subtract(np.ascontiguousarray(data, np.float32), np.ascontiguousarray(dark4), index, out)
+    for i in range(data.shape[0]):
+        for g in range(data.shape[1]):
+            out[i, g] = subtract(data[i, g], i, g)
     return out
 
 
-@njit(cache=True, parallel=True)
-def _subtract(data, dark, index, out):  # pragma: no cover - numba
-    nints, ngroups, ny, nx = data.shape
-    for k in prange(nints * ngroups * ny):
-        y = k % ny
-        g = (k // ny) % ngroups
-        i = k // (ny * ngroups)
-        d = index[i]
-        for x in range(nx):
-            out[i, g, y, x] = data[i, g, y, x] - dark[d, g, y, x]
+def dark_subtractor(dark: np.ndarray, shape: tuple[int, ...], *, first_int_is_one: bool = True):
+    """Return ``f(plane, i, g) -> plane - dark group g of integration i`` (float32) for a ramp of ``shape``.
+
+    Parameters as :func:`subtract_dark`; ``shape`` is the ramp's (nints, ngroups, ny, nx). The
+    detector-1 filters apply it one group plane at a time while writing (one numpy pass per plane,
+    no numba start-up, no whole corrected copy of the ramp).
+    """
+    nints, ngroups = shape[:2]
+    dark4 = np.asarray(dark)  # NaN handled plane by plane: no whole copy of a large dark
+    if dark4.ndim == 3:
+        dark4 = dark4[None]
+    if dark4.ndim != 4 or dark4.shape[1] < ngroups or dark4.shape[2:] != tuple(shape[2:]):
+        raise ValueError("dark must be (ngroups, ny, nx) or (nints, ngroups, ny, nx) covering the data")
+    last = dark4.shape[0] - 1
+    index = [i if (i <= last and first_int_is_one) else last for i in range(nints)]
+
+    def subtract(plane: np.ndarray, i: int, g: int) -> np.ndarray:
+        frame = dark4[index[i], g]
+        out = np.subtract(plane, frame, dtype=np.float32)
+        unknown = np.isnan(frame)
+        out[unknown] = plane[unknown]  # a NaN dark value counts as 0
+        return out
+
+    return subtract

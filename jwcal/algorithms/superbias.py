@@ -6,7 +6,6 @@ NaN bias values count as 0 (jwst replaces them); ZEROFRAME values of 0 mean "unu
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
 
 def subtract_bias(data: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -15,21 +14,32 @@ def subtract_bias(data: np.ndarray, bias: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     data : numpy.ndarray
-        (nints, ngroups, ny, nx) ramp (DN); not modified.
+        (..., ny, nx) ramp or group planes (DN); not modified.
     bias : numpy.ndarray
         (ny, nx) superbias (DN); NaN counts as 0.
 
     Returns
     -------
     numpy.ndarray
-        (nints, ngroups, ny, nx) float32 (DN).
+        ``data``'s shape, float32 (DN).
     """
-    if data.ndim != 4 or bias.shape != data.shape[2:]:
-        raise ValueError("data must be (nints, ngroups, ny, nx) and bias (ny, nx)")
+    return bias_subtractor(bias)(data)
+
+
+def bias_subtractor(bias: np.ndarray):
+    """Return ``f(planes) -> planes - bias`` (float32), with NaN bias values taken as 0 once for all calls.
+
+    The detector-1 filters apply it one group plane at a time while writing, so the corrected ramp
+    never exists whole; one numpy pass per plane is as fast as a kernel and needs no numba start-up.
+    """
     clean = np.nan_to_num(np.asarray(bias, np.float32), nan=0.0)
-    out = np.empty(data.shape, np.float32)
-    _subtract(np.ascontiguousarray(data, np.float32), clean, out)
-    return out
+
+    def subtract(data: np.ndarray) -> np.ndarray:
+        if data.shape[-2:] != clean.shape:
+            raise ValueError("data must be (..., ny, nx) with bias (ny, nx)")
+        return np.subtract(data, clean, dtype=np.float32)
+
+    return subtract
 
 
 def subtract_bias_zeroframe(zeroframe: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -38,14 +48,3 @@ def subtract_bias_zeroframe(zeroframe: np.ndarray, bias: np.ndarray) -> np.ndarr
     out = zero - np.nan_to_num(np.asarray(bias, np.float32), nan=0.0)
     out[zero == 0.0] = 0.0
     return out
-
-
-@njit(cache=True, parallel=True)
-def _subtract(data, bias, out):  # pragma: no cover - numba
-    nints, ngroups, ny, nx = data.shape
-    for k in prange(nints * ngroups * ny):
-        y = k % ny
-        g = (k // ny) % ngroups
-        i = k // (ny * ngroups)
-        for x in range(nx):
-            out[i, g, y, x] = data[i, g, y, x] - bias[y, x]

@@ -7,6 +7,7 @@ bounded chunks so writing an array needs only a few MB beyond the array itself.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -90,31 +91,44 @@ def image_chunks(array: np.ndarray):
     array : numpy.ndarray
         Any shape; unsigned integers are written with the BZERO convention.
     """
-    bitpix, bzero = image_format(array.dtype)
+    return planes_chunks((array,), array.dtype)
+
+
+def planes_chunks(planes, dtype) -> Iterator[memoryview | bytes]:
+    """Yield the big-endian bytes of consecutive arrays stored as ``dtype``: one FITS data section.
+
+    Parameters
+    ----------
+    planes : iterable of numpy.ndarray
+        The data in storage order (e.g. the 2-D planes of a cube); each is cast to ``dtype`` while it
+        is encoded, so a plane of another type costs no converted copy of the whole array.
+    dtype : numpy.dtype
+        The array type the section stores (unsigned integers with the BZERO convention).
+    """
+    dtype = np.dtype(np.uint8 if np.dtype(dtype) == np.bool_ else dtype)
+    bitpix, bzero = image_format(dtype)
     stored = np.dtype(_BITPIX_DTYPE[bitpix])
-    flat = np.ascontiguousarray(array).reshape(-1)
-    if flat.dtype == np.bool_:
-        flat = flat.view(np.uint8)
-    sign_bit = None
-    if bzero and flat.dtype.kind in "ui":
-        sign_bit = flat.dtype.type(1 << (abs(bitpix) - 1)) if flat.dtype.kind == "u" else None
-    step = max(1, _CHUNK_BYTES // max(1, flat.dtype.itemsize))
-    swapped = None
-    if flat.dtype != stored:
-        swapped = np.empty(min(step, flat.size), stored)  # one buffer for every chunk: no page faults
-    for start in range(0, flat.size, step):
-        chunk = flat[start : start + step]
-        if sign_bit is not None:
-            chunk = np.bitwise_xor(chunk, sign_bit).view(stored.newbyteorder("="))
-        elif flat.dtype == np.int8:
-            chunk = (chunk.view(np.uint8) ^ np.uint8(0x80)).view(np.uint8)
-        if swapped is None or chunk.dtype == stored:
-            yield chunk.astype(stored, copy=False).data
-        else:
-            out = swapped[: chunk.size]
-            np.copyto(out, chunk, casting="equiv")
-            yield out.data
-    size = flat.size * stored.itemsize
+    sign_bit = dtype.type(1 << (abs(bitpix) - 1)) if bzero and dtype.kind == "u" else None
+    step = max(1, _CHUNK_BYTES // dtype.itemsize)
+    swapped = np.empty(step, stored) if dtype != stored else None  # reused: no page faults per chunk
+    size = 0
+    for plane in planes:
+        flat = np.ascontiguousarray(plane).reshape(-1)
+        if flat.dtype == np.bool_:
+            flat = flat.view(np.uint8)
+        for begin in range(0, flat.size, step):
+            chunk = flat[begin : begin + step]
+            if sign_bit is not None or dtype == np.int8:
+                chunk = chunk.astype(dtype, copy=False)
+                flip = sign_bit if sign_bit is not None else np.int8(-128)
+                chunk = np.bitwise_xor(chunk, flip).view(stored.newbyteorder("="))
+            if swapped is None or chunk.dtype == stored:
+                yield chunk.astype(stored, copy=False).data
+            else:
+                out = swapped[: chunk.size]
+                np.copyto(out, chunk, casting="unsafe")
+                yield out.data
+        size += flat.size * stored.itemsize
     yield bytes(padded(size) - size)
 
 

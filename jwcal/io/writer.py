@@ -8,7 +8,7 @@ import numpy as np
 
 from jwcal.exposure import HDU, Exposure
 from jwcal.io.blocks import padded
-from jwcal.io.codec import image_chunks, image_format, table_bytes
+from jwcal.io.codec import image_chunks, image_format, planes_chunks, table_bytes
 
 _STRUCTURAL = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT", "BZERO", "BSCALE"}
 
@@ -28,7 +28,10 @@ def _is_structural(key: str) -> bool:
 
 
 def image_header(header, data: np.ndarray | None, *, primary: bool):
-    """Return ``header`` with structural cards that describe ``data`` (other cards kept in order)."""
+    """Return ``header`` with structural cards that describe ``data`` (other cards kept in order).
+
+    ``data`` only needs ``shape`` and ``dtype`` (an array or :class:`jwcal.exposure.Planes`).
+    """
     from astropy.io import fits
 
     shape = () if data is None else data.shape
@@ -67,6 +70,10 @@ def hdu_chunks(hdu: HDU, *, primary: bool) -> Iterator[bytes | memoryview]:
         header, data = table_bytes(hdu.header, hdu.data)
         yield header
         yield data
+        return
+    if hdu.deferred is not None:
+        yield _header_text(image_header(hdu.header, hdu.deferred, primary=primary))
+        yield from planes_chunks(hdu.deferred, hdu.deferred.dtype)
         return
     data = hdu.data
     yield _header_text(image_header(hdu.header, data, primary=primary))

@@ -15,7 +15,7 @@ import numpy as np
 from jwcal.algorithms import dark as algo
 from jwcal.errors import ReferenceFileError, UnsupportedError
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, replace, skipped
+from jwcal.steps.ramp_layout import by_group, ramp_arrays, replace, skipped
 from jwcal.steps.references import reference_array, reference_dq
 
 
@@ -83,8 +83,8 @@ def run(exposure: Exposure, *, dark: Exposure, average_dark_current: float | Non
         avg = np.asarray(reference_array(exposure, dark, "AVDRKCUR", "DARK"), np.float32).copy()
     else:
         avg = np.zeros((ny, nx), np.float32)
-    arrays = {"SCI": algo.subtract_dark(sci, frames, first_int_is_one=first), "PIXELDQ": pixeldq | bits,
-              "AVDRKCUR": avg}
+    subtract = algo.dark_subtractor(frames, sci.shape, first_int_is_one=first)
+    arrays = {"SCI": by_group(sci, subtract), "PIXELDQ": pixeldq | bits, "AVDRKCUR": avg}
     return replace(exposure, arrays, "S_DARK",
                    f"jwcal dark: NFRAMES={nframes} GROUPGAP={groupgap} "
                    f"from dark {dark_nframes}/{dark_groupgap}")

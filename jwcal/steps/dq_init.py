@@ -78,11 +78,11 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
 
     dnu = (mask_bits & dq.DO_NOT_USE).astype(np.uint8)
     groupdq_old = exposure.get("GROUPDQ")
-    groupdq = np.empty((nints, ngroups, ny, nx), dtype=np.uint8)
     if groupdq_old is not None and groupdq_old.shape == (nints, ngroups, ny, nx):
-        np.bitwise_or(np.asarray(groupdq_old.data, dtype=np.uint8), dnu, out=groupdq)
+        old_planes = np.asarray(groupdq_old.data, dtype=np.uint8).reshape(-1, ny, nx)
+        groupdq_plane = lambda k: old_planes[k] | dnu  # noqa: E731
     else:
-        groupdq[...] = dnu
+        groupdq_plane = lambda k: dnu  # noqa: E731
 
     hdus = []
     for hdu in exposure:
@@ -99,7 +99,7 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
         elif name == "SCI":
             hdus.append(_float32_sci(hdu))
             hdus.append(HDU.image("PIXELDQ", pixeldq))
-            hdus.append(HDU.image("GROUPDQ", groupdq))
+            hdus.append(HDU.planes("GROUPDQ", (nints, ngroups, ny, nx), np.uint8, groupdq_plane))
         elif name in ("PIXELDQ", "GROUPDQ"):
             continue
         else:
@@ -108,7 +108,7 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
 
 
 def _float32_sci(hdu: HDU) -> HDU:
-    """Return SCI as float32: the same HDU if it already is, else a converted copy (one allocation)."""
+    """Return SCI as float32: the same HDU if it already is, else converted a group plane at a time."""
     header = hdu.peek_header()
     if hdu.data_untouched:
         scaled = header.get("BSCALE", 1) != 1 or header.get("BZERO", 0) != 0
@@ -116,8 +116,9 @@ def _float32_sci(hdu: HDU) -> HDU:
             return hdu
     elif hdu.data is not None and hdu.data.dtype == np.float32:
         return hdu
-    data = np.asarray(hdu.data).astype(np.float32)
+    data = np.asarray(hdu.data)
+    planes = data.reshape(-1, *data.shape[-2:])
     new = header.copy()
     for key in ("BZERO", "BSCALE", "BLANK"):
         new.remove(key, ignore_missing=True)
-    return HDU.image("SCI", data, new)
+    return HDU.planes("SCI", data.shape, np.float32, planes.__getitem__, new)

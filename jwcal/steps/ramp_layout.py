@@ -6,10 +6,12 @@ checks and building the output exposure with new arrays and the step's status ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from jwcal.errors import DataError, MissingExtensionError
-from jwcal.exposure import HDU, Exposure
+from jwcal.exposure import HDU, Exposure, Planes
 
 
 def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -39,12 +41,24 @@ def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, 
         groupdq.astype(np.uint8, copy=False)
 
 
-def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, history: str | list[str],
-            status: str = "COMPLETE", keywords: dict | None = None) -> Exposure:
+def by_group(sci: np.ndarray, per_group: Callable[[np.ndarray, int, int], np.ndarray]) -> Planes:
+    """Return the float32 ramp whose group (i, g) is ``per_group(sci[i, g], i, g)``, made when needed.
+
+    Given to :func:`replace`, the new SCI is computed one group plane at a time as it is written, so
+    a filter holds its input ramp and one output plane, not two ramps.
+    """
+    ngroups = sci.shape[1]
+    return Planes(sci.shape, np.float32,
+                  lambda k: per_group(sci[k // ngroups, k % ngroups], k // ngroups, k % ngroups))
+
+
+def replace(exposure: Exposure, arrays: dict[str, np.ndarray | Planes], keyword: str,
+            history: str | list[str], status: str = "COMPLETE", keywords: dict | None = None) -> Exposure:
     """Return a new exposure with some image HDUs replaced (or added) and ``keyword = status``.
 
     HDUs not named in ``arrays`` are shared with the input (never modified); replaced ones keep
-    their header. ``history`` (one line or several) and ``keywords`` go to the primary header.
+    their header. Values are arrays or :class:`Planes` (e.g. from :func:`by_group`). ``history``
+    (one line or several) and ``keywords`` go to the primary header.
     """
     hdus = []
     done = set()
@@ -62,15 +76,21 @@ def replace(exposure: Exposure, arrays: dict[str, np.ndarray], keyword: str, his
             header = hdu.peek_header().copy()
             for key in ("BZERO", "BSCALE", "BLANK"):
                 header.remove(key, ignore_missing=True)
-            hdus.append(HDU.image(name, arrays[name], header))
+            hdus.append(_image(name, arrays[name], header))
             done.add(name)
         else:
             hdus.append(hdu)
     new = Exposure(hdus, source=exposure.source)
     for name, data in arrays.items():
         if name not in done:
-            new.set(name, HDU.image(name, data), after="GROUPDQ")
+            new.set(name, _image(name, data), after="GROUPDQ")
     return new
+
+
+def _image(name: str, data: np.ndarray | Planes, header=None) -> HDU:
+    if isinstance(data, Planes):
+        return HDU.planes(name, data.shape, data.dtype, data.plane, header)
+    return HDU.image(name, data, header)
 
 
 def skipped(exposure: Exposure, keyword: str, why: str) -> Exposure:

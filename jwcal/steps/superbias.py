@@ -9,7 +9,7 @@ import numpy as np
 
 from jwcal.algorithms import superbias as algo
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, replace
+from jwcal.steps.ramp_layout import by_group, ramp_arrays, replace
 from jwcal.steps.references import reference_array, reference_dq
 
 
@@ -38,7 +38,8 @@ def run(exposure: Exposure, *, superbias: Exposure) -> Exposure:
     sci, pixeldq, _ = ramp_arrays(exposure, "superbias")
     bias = np.asarray(reference_array(exposure, superbias, "SCI", "SUPERBIAS"), np.float32)
     bits = reference_dq(exposure, superbias, "SUPERBIAS")
-    arrays = {"SCI": algo.subtract_bias(sci, bias), "PIXELDQ": pixeldq | bits}
+    subtract = algo.bias_subtractor(bias)
+    arrays = {"SCI": by_group(sci, lambda plane, i, g: subtract(plane)), "PIXELDQ": pixeldq | bits}
     zero = exposure.get("ZEROFRAME")
     if zero is not None and bool(exposure.peek_primary().get("ZEROFRAM", False)):
         arrays["ZEROFRAME"] = algo.subtract_bias_zeroframe(zero.data, bias)

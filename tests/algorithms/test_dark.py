@@ -28,3 +28,18 @@ def test_subtract_matches_numpy_and_miri_integrations():
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(dark.subtract_dark(data, d4, first_int_is_one=False), data - d4[[1, 1, 1]])
     np.testing.assert_array_equal(data, before)
+
+
+def test_subtractor_per_group_plane_equals_the_whole_ramp_result():
+    rng = np.random.default_rng(6)
+    data = rng.normal(100, 5, (3, 2, 4, 5)).astype(np.float32)
+    d4 = rng.normal(0, 2, (2, 3, 4, 5)).astype(np.float32)
+    d4[1, 1, 2, 3] = np.nan
+    subtract = dark.dark_subtractor(d4, data.shape)
+    whole = dark.subtract_dark(data, d4)
+    np.testing.assert_array_equal(whole, data - np.nan_to_num(d4)[[0, 1, 1], :2])
+    for i in range(3):
+        for g in range(2):
+            np.testing.assert_array_equal(subtract(data[i, g], i, g), whole[i, g])
+    with pytest.raises(ValueError):
+        dark.dark_subtractor(d4[:, :1], data.shape)

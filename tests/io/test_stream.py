@@ -122,6 +122,26 @@ def test_new_image_hdus_of_every_supported_dtype(tmp_path):
             np.testing.assert_array_equal(check[name].data, value)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.uint16, np.uint32, np.int8, np.uint8])
+def test_hdu_made_plane_by_plane_writes_the_same_bytes_as_the_whole_array(dtype):
+    from jwcal.exposure import Exposure
+
+    rng = np.random.default_rng(3)
+    source = rng.integers(0, 120, (2, 3, 4, 5), dtype=np.uint16)
+    planes = source.reshape(-1, 4, 5)
+    whole = source.astype(dtype)
+    primary = HDU.image("PRIMARY", None)
+    del primary.header["EXTNAME"]
+    made = HDU.planes("SCI", source.shape, dtype, planes.__getitem__)
+    assert made.shape == source.shape
+    lazy = _bytes_of(Exposure([primary, made]))
+    eager = _bytes_of(Exposure([primary, HDU.image("SCI", whole)]))
+    assert lazy == eager
+    assert made.deferred is not None  # writing did not build the whole array
+    np.testing.assert_array_equal(made.data, whole)
+    assert made.data.dtype == np.dtype(dtype) and made.deferred is None
+
+
 def test_table_hdu_written_from_structured_array(tmp_path):
     from jwcal.exposure import Exposure
     from jwcal.io import table_hdu
