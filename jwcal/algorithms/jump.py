@@ -215,6 +215,19 @@ def two_point_difference(data: np.ndarray, groupdq: np.ndarray, gain: np.ndarray
     return out, int(counts.sum())
 
 
+def warm_up() -> None:
+    """Load the detection kernels from numba's cache with a 1-pixel, 3-group ramp.
+
+    Commands call this in a background thread while their input arrives through a pipe. The
+    argument types are those of a full-frame call, so the same cached specializations load.
+    """
+    one = np.ones((1, 1), np.float32)
+    ramp = np.zeros((1, 3, 1, 1), np.float32)
+    flags = np.zeros(ramp.shape, np.uint8)
+    all_dnu_groups(flags)
+    two_point_difference(ramp, flags, one, one, threads=numba.get_num_threads())
+
+
 def _sigclip_plane_reset(out: np.ndarray, code: np.ndarray) -> None:
     """Apply stcal's quirk: in a plane all JUMP or DNU, flags that are exactly JUMP are cleared."""
     nints, ngroups = out.shape[:2]

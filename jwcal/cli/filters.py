@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 
 from jwcal.errors import UsageError
@@ -18,7 +19,8 @@ def same_file(source: str, output: str) -> bool:
     return os.path.samefile(source, output)
 
 
-def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, label: str = "") -> int:
+def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, label: str = "",
+               warm_up: Callable[[], object] | None = None) -> int:
     """Apply ``process`` to every exposure of ``source`` and write the results to ``output``.
 
     Parameters
@@ -31,6 +33,9 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
         ``Exposure -> Exposure``.
     label : str
         Shown with the progress display.
+    warm_up : callable, optional
+        Run in a background thread while the first input arrives (e.g. loading numba kernels from
+        the cache), so that a pipe does not wait for it after its last byte.
 
     Returns
     -------
@@ -43,10 +48,29 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
     if same_file(source, output):
         raise UsageError(f"{output}: is the input file; inputs are never modified")
     check_writable(output, overwrite=overwrite)
-    with open_output(output, overwrite=overwrite) as sink:
-        for exposure in track(read_exposures(source), label or "processing"):
-            name = exposure.label
-            sink.write(process(exposure))
-            del exposure  # free it before the next one is read: memory of one exposure
-            log.info("%s: done", name)
-        return sink.count
+    warm = None
+    if warm_up is not None:
+        warm = threading.Thread(target=_quietly, args=(warm_up,), daemon=True)
+        warm.start()
+    try:
+        with open_output(output, overwrite=overwrite) as sink:
+            for exposure in track(read_exposures(source), label or "processing"):
+                if warm is not None:  # never two parallel kernels at once (numba's workqueue forbids it)
+                    warm.join()
+                    warm = None
+                name = exposure.label
+                sink.write(process(exposure))
+                del exposure  # free it before the next one is read: memory of one exposure
+                log.info("%s: done", name)
+            return sink.count
+    finally:
+        if warm is not None:
+            warm.join()
+
+
+def _quietly(warm_up: Callable[[], object]) -> None:
+    """Run a warm-up; a failure only loses the head start (the real call reports real errors)."""
+    try:
+        warm_up()
+    except Exception as exc:  # nothing here may reach the user as a traceback
+        log.debug("warm-up failed: %s", exc)

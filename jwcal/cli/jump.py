@@ -167,4 +167,4 @@ def command(source, output, overwrite, gain, readnoise, rejection_threshold, thr
     run_filter(source, output, overwrite,
                lambda exposure: step.run(exposure, gain=references["GAIN"], readnoise=references["READNOISE"],
                                          **parameters),
-               label="jump")
+               label="jump", warm_up=step.warm_up)

@@ -34,16 +34,12 @@ def command(source, output, overwrite, gain, readnoise, suppress_one_group, rate
         | jwcal ramp-fit --gain g.fits --readnoise r.fits --rateints x_rateints.fits > x_rate.fits
     """
     import contextlib
-    import threading
 
     from jwcal.cli.filters import run_filter, same_file
     from jwcal.errors import UsageError
     from jwcal.io import check_writable, open_output, read_reference
     from jwcal.steps import ramp_fit
 
-    # load the numba kernel while the input is still arriving (off the critical path of a pipe)
-    warm = threading.Thread(target=ramp_fit.warm_up, daemon=True)
-    warm.start()
     refs = {"GAIN": read_reference(gain, "GAIN"), "READNOISE": read_reference(readnoise, "READNOISE")}
     with contextlib.ExitStack() as stack:
         sink_write = None
@@ -57,7 +53,4 @@ def command(source, output, overwrite, gain, readnoise, suppress_one_group, rate
             return ramp_fit.run(exposure, gain=refs["GAIN"], readnoise=refs["READNOISE"],
                                 suppress_one_group=suppress_one_group, rateints=sink_write)
 
-        try:
-            run_filter(source, output, overwrite, process, label="ramp-fit")
-        finally:
-            warm.join()
+        run_filter(source, output, overwrite, process, label="ramp-fit", warm_up=ramp_fit.warm_up)

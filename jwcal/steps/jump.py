@@ -26,6 +26,11 @@ log = logging.getLogger("jwcal")
 TOLERATED_BAD_GAIN = dq.DO_NOT_USE | dq.REFERENCE_PIXEL | dq.NON_SCIENCE
 
 
+def warm_up() -> None:
+    """Load the jump kernels (see :func:`jwcal.algorithms.jump.warm_up`)."""
+    alg.warm_up()
+
+
 def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_threshold: float = 4.0,
         three_group_rejection_threshold: float = 6.0, four_group_rejection_threshold: float = 5.0,
         maximum_cores: str = "1", flag_4_neighbors: bool = True, max_jump_to_flag_neighbors: float = 1000.0,

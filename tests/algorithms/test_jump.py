@@ -292,3 +292,10 @@ def test_find_showers_sigclip_path_agrees_with_stcal():
     assert n == n_ref
     assert np.mean((ours & fj.JUMP) == (ref & fj.JUMP)) > 0.999
     assert (ours[0, 3] & fj.JUMP != 0)[footprint].mean() > 0.5
+
+
+def test_jump_warm_up_loads_its_kernels():
+    from jwcal.algorithms import jump
+
+    jump.warm_up()
+    assert jump._primary.signatures and jump._secondary.signatures
