@@ -385,18 +385,31 @@ class Mosaic:
             self.vwt = {name: np.zeros(shape, np.float32) for name in VARIANCES}
 
     def add(self, exposure: Exposure, in_wcs, index: int) -> None:
-        """Drizzle ``exposure`` (the ``index``-th input, 0-based) into the mosaic."""
+        """Drizzle ``exposure`` (the ``index``-th input, 0-based) into the mosaic.
+
+        Memory: the input's arrays, its pixel map and the drizzled sums over its box; temporaries
+        are released as soon as they are used, and the variance channels are combined one at a
+        time (each float64 box-sized plane lives only while it is added).
+        """
         sci, weights, variances = input_arrays(exposure, bad_bits=self.bad_bits, weight_type=self.weight_type)
         pmap = pixmap(in_wcs, self.wcs, sci.shape)
         names = [n for n in VARIANCES if n in variances] if self.var else []
-        chans = [sci] + [np.sqrt(np.where(weights > 0, variances[n], 0.0)) for n in names]
-        box, dsum, wsum = alg.drizzle(np.stack(chans), weights, pmap, self.shape, kernel=self.kernel,
+        chans = np.empty((1 + len(names), *sci.shape), dtype=np.float32)
+        chans[0] = sci
+        del sci
+        usable = weights > 0
+        for k, n in enumerate(names):
+            np.sqrt(np.where(usable, variances[n], 0.0), out=chans[k + 1])
+        del variances, usable
+        box, dsum, wsum = alg.drizzle(chans, weights, pmap, self.shape, kernel=self.kernel,
                                       pixfrac=self.pixfrac, pixel_scale_ratio=self.ratio)
+        del chans, pmap
         if box is None or not (wsum > 0).any():
             if not (weights > 0).any():
                 log.warning("%s: no usable pixel (all flagged or zero weight); nothing added", exposure.label)
                 return
             raise DataError(f"{exposure.label}: does not overlap the output grid")
+        del weights
         y0, y1, x0, x1 = box
         region = (slice(y0, y1), slice(x0, x1))
         self.dsum[region] += dsum[0]
@@ -405,20 +418,33 @@ class Mosaic:
         self.con[index // 32][region][hit] |= np.uint32(1 << (index % 32))
         if not names:
             return
+
+        def resampled_variance(name):
+            # jwst: the drizzled sqrt(variance) squared.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                v = dsum[names.index(name) + 1] / wsum
+            return np.square(v, out=v)
+
         with np.errstate(divide="ignore", invalid="ignore"):
-            per = {n: (dsum[k + 1] / wsum) ** 2 for k, n in enumerate(names)}
-            if self.weight_type == "ivm" and "VAR_RNOISE" in per:
-                wcomb = 1.0 / per["VAR_RNOISE"]
+            if self.weight_type == "ivm" and "VAR_RNOISE" in names:
+                wcomb = resampled_variance("VAR_RNOISE")
+                np.divide(1.0, wcomb, out=wcomb)
             elif self.weight_type == "exptime":
                 primary = exposure.peek_primary()
                 wcomb = np.full(wsum.shape, float(primary.get("TMEASURE", primary.get("EFFEXPTM"))))
             else:
                 wcomb = np.ones(wsum.shape)
         wcomb[~np.isfinite(wcomb) | ~hit] = 0.0
-        for n, v in per.items():
-            ok = hit & np.isfinite(v) & (v >= 0) & (wcomb > 0)
-            self.vsum[n][region][ok] += (wcomb[ok] ** 2 * v[ok]).astype(np.float32)
-            self.vwt[n][region][ok] += wcomb[ok].astype(np.float32)
+        usable = hit & (wcomb > 0)
+        wcomb2 = np.square(wcomb)
+        for n in names:
+            v = resampled_variance(n)
+            with np.errstate(invalid="ignore"):
+                ok = usable & np.isfinite(v) & (v >= 0)
+            np.multiply(wcomb2, v, out=v)
+            np.add(self.vsum[n][region], v.astype(np.float32), out=self.vsum[n][region], where=ok)
+            np.add(self.vwt[n][region], wcomb.astype(np.float32), out=self.vwt[n][region], where=ok)
+            del v, ok
 
     def arrays(self, fillval: float):
         """Return SCI, ERR, CON, WHT and the variance arrays (dict name → array)."""
