@@ -53,22 +53,24 @@ def correct(data: np.ndarray, groupdq: np.ndarray, coeffs: np.ndarray) -> np.nda
     Parameters
     ----------
     data : numpy.ndarray
-        (nints, ngroups, ny, nx) ramp (DN); not modified.
+        (..., ny, nx) ramp or group planes (DN), e.g. (nints, ngroups, ny, nx); not modified.
     groupdq : numpy.ndarray
-        (nints, ngroups, ny, nx) uint8 group DQ.
+        uint8 group DQ of ``data``'s shape.
     coeffs : numpy.ndarray
         (ncoeffs, ny, nx) prepared coefficients (see :func:`prepare_coefficients`).
 
     Returns
     -------
     numpy.ndarray
-        (nints, ngroups, ny, nx) float32 corrected ramp (DN).
+        ``data``'s shape, float32 corrected values (DN).
     """
-    if data.ndim != 4 or groupdq.shape != data.shape or coeffs.shape[1:] != data.shape[2:]:
-        raise ValueError("data/groupdq must be (nints, ngroups, ny, nx) and coeffs (ncoeffs, ny, nx)")
+    if data.ndim < 2 or groupdq.shape != data.shape or coeffs.shape[1:] != data.shape[-2:]:
+        raise ValueError("data/groupdq must be (..., ny, nx) of one shape and coeffs (ncoeffs, ny, nx)")
+    cube = (1, -1, *data.shape[-2:])  # the kernel's (nints, ngroups, ny, nx) view of any leading axes
     out = np.empty(data.shape, np.float32)
-    _correct(np.ascontiguousarray(data, np.float32), np.ascontiguousarray(groupdq, np.uint8),
-             np.ascontiguousarray(coeffs, np.float64), out)
+    _correct(np.ascontiguousarray(data, np.float32).reshape(cube),
+             np.ascontiguousarray(groupdq, np.uint8).reshape(cube),
+             np.ascontiguousarray(coeffs, np.float64), out.reshape(cube))
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from jwcal.algorithms import linearity as algo
 from jwcal.errors import ReferenceFileError
 from jwcal.exposure import Exposure
-from jwcal.steps.ramp_layout import ramp_arrays, replace
+from jwcal.steps.ramp_layout import by_group, ramp_arrays, replace
 from jwcal.steps.references import reference_array, reference_dq
 
 
@@ -44,7 +44,8 @@ def run(exposure: Exposure, *, linearity: Exposure) -> Exposure:
         raise ReferenceFileError(f"LINEARITY reference COEFFS has shape {coeffs.shape}, "
                                  "needs (ncoeffs>=2, ny, nx)")
     coeffs, bits = algo.prepare_coefficients(coeffs, reference_dq(exposure, linearity, "LINEARITY"))
-    arrays = {"SCI": algo.correct(sci, groupdq, coeffs), "PIXELDQ": pixeldq | bits}
+    planes = by_group(sci, lambda plane, i, g: algo.correct(plane, groupdq[i, g], coeffs))
+    arrays = {"SCI": planes, "PIXELDQ": pixeldq | bits}
     zero = exposure.get("ZEROFRAME")
     if zero is not None and bool(exposure.peek_primary().get("ZEROFRAM", False)):
         arrays["ZEROFRAME"] = algo.correct_zeroframe(zero.data, coeffs)

@@ -22,6 +22,7 @@ def test_kernel_matches_numpy_polyval():
     assert got[0, 3, 1, 1] == data[0, 3, 1, 1] and got[1, 2, 2, 2] != data[1, 2, 2, 2]
     np.testing.assert_array_equal(data, before)
     assert (bits == 0).all()
+    np.testing.assert_array_equal(linearity.correct(data[1, 2], gdq[1, 2], prepared), got[1, 2])
 
 
 def test_bad_coefficients_leave_pixel_unchanged():
