@@ -200,8 +200,8 @@ def _reference(headers, xs, ys, workdir, order, timeout):
 # by spherical-polygon overlap with the growing reference), "user" = enforce_user_order=True (input order,
 # row-major on the grid, so every image overlaps an earlier one; no polygon work: tweakwcs's core alone).
 REFERENCE_TIMEOUT = {"overlap": 600, "user": 600}
-SIZES = (4, 10, 30, 100)
-REFERENCE_SIZES = {"overlap": (4, 10, 30), "user": (4, 10, 30, 100)}
+SIZES = (4, 10, 30, 100, 300)
+REFERENCE_SIZES = {"overlap": (4, 10, 30), "user": (4, 10, 30, 100, 300)}
 
 
 def main(workdir: Path, sizes=SIZES, reference_sizes=None) -> dict:
