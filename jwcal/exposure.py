@@ -52,6 +52,7 @@ class HDU:
 
     def __init__(self, header=None, data=None, *, kind="image", header_bytes=None, loader=None, raw=None):
         self._header = header
+        self._peeked = None
         self.header_bytes = header_bytes
         self._data = data
         self._loader: Callable[[], Any] | None = loader
@@ -92,12 +93,14 @@ class HDU:
         return self._header
 
     def peek_header(self):
-        """Return a parsed copy of the header without marking it as changed."""
+        """Return the parsed header without marking it as changed (do not modify it: copy it)."""
         if self._header is not None:
             return self._header
-        from astropy.io import fits
+        if self._peeked is None:  # parsed once: names and labels are looked up many times per HDU
+            from astropy.io import fits
 
-        return fits.Header.fromstring(bytes(self.header_bytes))
+            self._peeked = fits.Header.fromstring(bytes(self.header_bytes))
+        return self._peeked
 
     @property
     def name(self) -> str:
