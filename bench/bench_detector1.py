@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from refenv import reference_python, timed
+from refenv import pinned_python, timed
 
 STCAL = "stcal==1.20.0"
 NGROUPS = 10
@@ -289,13 +289,7 @@ def main(workdir: Path, size: int | None = None) -> dict:
     result["jwcal_steps_run_only_sum_s"] = sum(compute.values())
 
     # the reference
-    python = reference_python(STCAL)
-    version = subprocess.run([python, "-c", "import stcal; print(stcal.__version__)"], capture_output=True,
-                             text=True).stdout.strip()
-    if version != STCAL.split("==")[1]:
-        subprocess.run([python, "-m", "pip", "install", "--quiet", STCAL], check=True, stdout=sys.stderr)
-        version = STCAL.split("==")[1]
-    result["stcal_version"] = version
+    python, result["stcal_version"] = pinned_python(STCAL)
     script = workdir / "reference_detector1.py"
     script.write_text(REFERENCE_SCRIPT)
     prefix = workdir / "stcal"

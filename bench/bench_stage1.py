@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from refenv import reference_python, timed
+from refenv import pinned_python, timed
 
 STCAL = "stcal==1.20.0"
 SHAPE = (1, 10, 2048, 2048)
@@ -251,13 +251,7 @@ def main(workdir: Path, shape=SHAPE) -> dict:
         subprocess.run([j, "jump", "--gain", str(paths["gain"]), "--readnoise", str(paths["readnoise"]),
                         "--maximum-cores", "all", str(ramp), "-o", str(jump), "--overwrite"], check=True)
 
-    python = reference_python(STCAL)
-    version = subprocess.run([python, "-c", "import stcal; print(stcal.__version__)"], capture_output=True,
-                             text=True).stdout.strip()
-    if version != STCAL.split("==")[1]:
-        subprocess.run([python, "-m", "pip", "install", "--quiet", STCAL], check=True, stdout=sys.stderr)
-        version = STCAL.split("==")[1]
-    result["stcal_version"] = version
+    python, result["stcal_version"] = pinned_python(STCAL)
     script = workdir / "reference_stage1.py"
     script.write_text(REFERENCE_SCRIPT)
     npz = workdir / "stcal.npz"

@@ -24,6 +24,18 @@ def reference_python(*packages: str) -> str:
     return str(python)
 
 
+def pinned_python(requirement: str) -> tuple[str, str]:
+    """Return ``(python, version)`` of the reference environment with exactly ``name==version`` installed."""
+    name, wanted = requirement.split("==")
+    python = reference_python(requirement)
+    version = subprocess.run([python, "-c", f"import {name}; print({name}.__version__)"], capture_output=True,
+                             text=True).stdout.strip()
+    if version != wanted:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", requirement], check=True,
+                       stdout=sys.stderr)
+    return python, wanted
+
+
 def timed(command: list[str], **kwargs) -> tuple[float, float]:
     """Run ``command`` (a list, or ``["sh", "-c", pipeline]``); return (wall s, peak RSS MB).
 
