@@ -158,7 +158,11 @@ class Planes:
         self.count = int(np.prod(shape[:-2], dtype=np.int64))
 
     def __iter__(self) -> Iterator[Any]:
-        return (self.plane(k) for k in range(self.count))
+        for k in range(self.count):
+            plane = self.plane(k)
+            if tuple(plane.shape) != self.shape[-2:]:  # a wrong size would corrupt the file silently
+                raise ValueError(f"plane {k} has shape {plane.shape}, expected {self.shape[-2:]}")
+            yield plane
 
     def stack(self):
         """Return the whole array."""

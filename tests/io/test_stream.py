@@ -140,6 +140,9 @@ def test_hdu_made_plane_by_plane_writes_the_same_bytes_as_the_whole_array(dtype)
     assert made.deferred is not None  # writing did not build the whole array
     np.testing.assert_array_equal(made.data, whole)
     assert made.data.dtype == np.dtype(dtype) and made.deferred is None
+    wrong = HDU.planes("SCI", (2, 4, 5), dtype, lambda k: source[0, 0, :3])
+    with pytest.raises(ValueError, match="plane 0 has shape"):
+        _bytes_of(Exposure([primary, wrong]))
 
 
 def test_table_hdu_written_from_structured_array(tmp_path):
