@@ -151,6 +151,20 @@ def _dilate_into(mask, n, out):  # pragma: no cover - numba
 
 
 @njit(cache=True, parallel=True)
+def _or_grown(plane, n, grown, target, flag):  # pragma: no cover - numba
+    """OR ``flag`` into ``target`` wherever ``plane``, dilated by a box of half-width n, is set."""
+    if n > 0:
+        _dilate_into(plane, n, grown)
+    else:
+        grown[:, :] = plane
+    ny, nx = plane.shape
+    for y in prange(ny):
+        for x in range(nx):
+            if grown[y, x]:
+                target[y, x] |= flag
+
+
+@njit(cache=True, parallel=True)
 def _flag(data, gdq, thresh, no_check, n, dilution, second, c0, c2, n1, out):  # pragma: no cover - numba
     nints, ngroups, ny, nx = data.shape
     sat, low, dnu = np.uint8(2), np.uint8(64 | 1), np.uint8(1)
@@ -170,14 +184,7 @@ def _flag(data, gdq, thresh, no_check, n, dilution, second, c0, c2, n1, out):  #
                         flags |= low
                     out[i, g, y, x] = flags
                     plane[y, x] = 1 if (seen[y, x] or (flags & sat)) else 0
-            if n > 0:
-                _dilate_into(plane, n, grown)
-            else:
-                grown[:, :] = plane
-            for y in prange(ny):
-                for x in range(nx):
-                    if grown[y, x]:
-                        out[i, g, y, x] |= sat
+            _or_grown(plane, n, grown, out[i, g], sat)
         # Backward pass: a group holding a saturated frame that its average hides.
         for g in range(ngroups - 2, -1, -1):
             if dilution[g] == 1.0:
@@ -189,14 +196,7 @@ def _flag(data, gdq, thresh, no_check, n, dilution, second, c0, c2, n1, out):  #
                     hit = (data[i, g, y, x] >= thresh[y, x] * f and not (this & sat) and not (this & dnu)
                            and (nxt & sat))
                     plane[y, x] = 1 if hit else 0
-            if n > 0:
-                _dilate_into(plane, n, grown)
-            else:
-                grown[:, :] = plane
-            for y in prange(ny):
-                for x in range(nx):
-                    if grown[y, x]:
-                        out[i, g, y, x] |= dnu
+            _or_grown(plane, n, grown, out[i, g], dnu)
         # Group 2 saturated in a frame although group 1 predicted no saturation by group 3.
         if second:
             for y in prange(ny):
