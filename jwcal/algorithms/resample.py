@@ -146,6 +146,68 @@ def _add(dsum, wsum, chans, j, i, jj, ii, dow, iscale):
         dsum[c, jj, ii] += dow * chans[c, j, i] * iscale
 
 
+@njit(cache=True, inline="always")
+def _square_drop(xo, yo, wt, dsum, wsum, chans, j, i, iscale):
+    """Spread input pixel (j, i) over the output pixels its quadrilateral (xo, yo) overlaps."""
+    h, w = wsum.shape
+    jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]))
+    jaco = abs(jaco)
+    if jaco == 0.0:
+        return
+    ii0 = max(_nint(xo.min()), 0)
+    ii1 = min(_nint(xo.max()), w - 1)
+    jj0 = max(_nint(yo.min()), 0)
+    jj1 = min(_nint(yo.max()), h - 1)
+    for jj in range(jj0, jj1 + 1):
+        for ii in range(ii0, ii1 + 1):
+            dover = _overlap(xo, yo, ii - 0.5, jj - 0.5)
+            if dover > 0.0:
+                _add(dsum, wsum, chans, j, i, jj, ii, wt * dover / jaco, iscale)
+
+
+@njit(cache=True)
+def _corner_row(pixmap, yc, out):
+    """Pixmap at the pixel corners (i - 0.5, yc), i = 0..nx, into out of shape (nx + 1, 2)."""
+    for i in range(out.shape[0]):
+        ox, oy = _interp_pixmap(pixmap, i - 0.5, yc)
+        out[i, 0] = ox
+        out[i, 1] = oy
+
+
+@njit(cache=True)
+def _square_row_shared(j, chans, weights, clo, chi, dsum, wsum, x0, y0, iscale):
+    """Square kernel with pixfrac 1 for row j; clo/chi are :func:`_corner_row` at j -/+ 0.5.
+
+    Neighbouring pixels share corners, so each corner is interpolated once; the values are the
+    same bits as :func:`_drizzle_row` interpolating them per pixel (i + 0.5 == (i + 1) - 0.5 exactly).
+    """
+    nx = weights.shape[1]
+    xo = np.empty(4)
+    yo = np.empty(4)
+    for i in range(nx):
+        wt = np.float64(weights[j, i])
+        if not wt > 0.0:
+            continue
+        # Corners in clockwise order: (i-dh, j+dh), (i+dh, j+dh), (i+dh, j-dh), (i-dh, j-dh).
+        xo[0] = chi[i, 0]
+        yo[0] = chi[i, 1]
+        xo[1] = chi[i + 1, 0]
+        yo[1] = chi[i + 1, 1]
+        xo[2] = clo[i + 1, 0]
+        yo[2] = clo[i + 1, 1]
+        xo[3] = clo[i, 0]
+        yo[3] = clo[i, 1]
+        bad = False
+        for k in range(4):
+            if not (math.isfinite(xo[k]) and math.isfinite(yo[k])):
+                bad = True
+            xo[k] -= x0
+            yo[k] -= y0
+        if bad:
+            continue
+        _square_drop(xo, yo, wt, dsum, wsum, chans, j, i, iscale)
+
+
 @njit(cache=True)
 def _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac, psr, iscale):
     nx = weights.shape[1]
@@ -172,19 +234,7 @@ def _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac,
                 yo[k] = oy - y0
             if bad:
                 continue
-            jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]))
-            jaco = abs(jaco)
-            if jaco == 0.0:
-                continue
-            ii0 = max(_nint(xo.min()), 0)
-            ii1 = min(_nint(xo.max()), w - 1)
-            jj0 = max(_nint(yo.min()), 0)
-            jj1 = min(_nint(yo.max()), h - 1)
-            for jj in range(jj0, jj1 + 1):
-                for ii in range(ii0, ii1 + 1):
-                    dover = _overlap(xo, yo, ii - 0.5, jj - 0.5)
-                    if dover > 0.0:
-                        _add(dsum, wsum, chans, j, i, jj, ii, wt * dover / jaco, iscale)
+            _square_drop(xo, yo, wt, dsum, wsum, chans, j, i, iscale)
             continue
         if not (math.isfinite(cx) and math.isfinite(cy)):
             continue
@@ -230,15 +280,27 @@ def _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac,
 
 
 @njit(cache=True, parallel=True)
-def _drizzle(chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac, psr, iscale, band):
-    ny = weights.shape[0]
+def _drizzle(chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac, psr, iscale, band, shared):
+    ny, nx = weights.shape
     nbands = (ny + band - 1) // band
     for phase in range(2):
         nphase = (nbands - phase + 1) // 2
         for k in prange(nphase):
             b = 2 * k + phase
-            for j in range(b * band, min((b + 1) * band, ny)):
-                _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac, psr, iscale)
+            jlo = b * band
+            jhi = min((b + 1) * band, ny)
+            if shared:
+                # Two rows of corners, the upper one of row j becoming the lower one of row j + 1.
+                rows = np.empty((2, nx + 1, 2))
+                _corner_row(pixmap, jlo - 0.5, rows[0])
+                for j in range(jlo, jhi):
+                    lo = (j - jlo) % 2
+                    _corner_row(pixmap, j + 0.5, rows[1 - lo])
+                    _square_row_shared(j, chans, weights, rows[lo], rows[1 - lo], dsum, wsum, x0, y0, iscale)
+            else:
+                for j in range(jlo, jhi):
+                    _drizzle_row(j, chans, weights, pixmap, dsum, wsum, x0, y0, kernel, pixfrac, psr,
+                                 iscale)
 
 
 def footprint_box(pixmap, out_shape, margin):
@@ -334,7 +396,7 @@ def drizzle(channels, weights, pixmap, out_shape, *, kernel="square", pixfrac=1.
     dsum = np.zeros((channels.shape[0], y1 - y0, x1 - x0))
     wsum = np.zeros((y1 - y0, x1 - x0))
     _drizzle(channels, weights, pixmap, dsum, wsum, float(x0), float(y0), code, float(pixfrac),
-             float(pixel_scale_ratio), float(iscale), BAND_ROWS)
+             float(pixel_scale_ratio), float(iscale), BAND_ROWS, code == 0 and pixfrac == 1.0)
     return box, dsum, wsum
 
 
