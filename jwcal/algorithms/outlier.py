@@ -60,6 +60,9 @@ def weight_threshold(wht, maskpt: float) -> float:
     return 0.0 if math.isnan(mean) else maskpt * mean
 
 
+_INSERTION_MAX = 24  # up to this many values per pixel the median sorts in place
+
+
 @njit(cache=True, parallel=True)
 def _nanmedian_stack(stack, out):
     # Median over axis 0 ignoring NaN, for every (row, column); NaN where all are NaN.
@@ -76,7 +79,18 @@ def _nanmedian_stack(stack, out):
             if m == 0:
                 out[j, i] = np.nan
                 continue
-            s = np.sort(buf[:m])
+            if m <= _INSERTION_MAX:
+                # Insertion sort in place: no allocation per pixel for the usual few inputs.
+                for a in range(1, m):
+                    v = buf[a]
+                    b = a - 1
+                    while b >= 0 and buf[b] > v:
+                        buf[b + 1] = buf[b]
+                        b -= 1
+                    buf[b + 1] = v
+                s = buf
+            else:
+                s = np.sort(buf[:m])
             h = m // 2
             out[j, i] = s[h] if m % 2 == 1 else 0.5 * (s[h - 1] + s[h])
 

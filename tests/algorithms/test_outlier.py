@@ -1,5 +1,7 @@
 """Outlier-detection arrays: median, derivative, thresholds and flags against plain numpy/astropy."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,19 @@ def test_nanmedian_stack_matches_numpy():
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         ref = np.nanmedian(stack, axis=0)
     np.testing.assert_allclose(alg.nanmedian_stack(stack), ref, rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 16, 40])  # 40: past the in-place insertion sort
+def test_nanmedian_stack_is_numpy_nanmedian_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    stack = rng.normal(size=(n, 6, 7)).astype(np.float32)
+    stack[rng.random(stack.shape) < 0.25] = np.nan
+    stack[:, 0, 0] = np.nan
+    stack[:, 0, 1] = 1.5  # ties
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(stack.astype(np.float64), axis=0).astype(np.float32)
+    np.testing.assert_array_equal(alg.nanmedian_stack(stack), ref)
 
 
 def test_nanmedian_of_an_even_count_is_the_mean_of_the_middle_two():
