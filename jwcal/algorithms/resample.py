@@ -14,7 +14,8 @@ of the shrunken input pixel, corners from bilinear interpolation of the pixmap),
 aligned box), ``point`` (nearest output pixel), ``gaussian`` and ``lanczos3`` (not flux
 conserving).
 
-Parallelism: input rows are cut into bands of at least :data:`BAND_ROWS` rows; even bands are
+Parallelism: input rows are cut into bands of at least :data:`BAND_ROWS` rows (taller where a
+drop reaches further, :func:`band_rows`); even bands are
 drizzled in parallel, then odd bands. Two bands that are not neighbours are separated by a whole
 band, so for any smooth input→output mapping their drops cannot touch the same output pixel and
 the accumulation needs neither locks nor per-thread copies of the output.
@@ -387,21 +388,39 @@ def drizzle(channels, weights, pixmap, out_shape, *, kernel="square", pixfrac=1.
         raise ValueError("pixmap, weights and channels must describe the same input shape")
     if min(weights.shape) < 2:
         raise ValueError("input images must be at least 2x2 pixels")
+    steps = _pixmap_steps(pixmap)
+    margin = kernel_margin(kernel, pixfrac, pixel_scale_ratio, float(steps.max()) if steps.size else 1.0)
     if box is None:
-        box = footprint_box(pixmap, out_shape, kernel_margin(kernel, pixfrac, pixel_scale_ratio,
-                                                             _pixmap_scale(pixmap)))
+        box = footprint_box(pixmap, out_shape, margin)
     if box is None:
         return None, None, None
     y0, y1, x0, x1 = box
     dsum = np.zeros((channels.shape[0], y1 - y0, x1 - x0))
     wsum = np.zeros((y1 - y0, x1 - x0))
+    band = band_rows(margin, float(steps.min()) if steps.size else 1.0)
     _drizzle(channels, weights, pixmap, dsum, wsum, float(x0), float(y0), code, float(pixfrac),
-             float(pixel_scale_ratio), float(iscale), BAND_ROWS, code == 0 and pixfrac == 1.0)
+             float(pixel_scale_ratio), float(iscale), band, code == 0 and pixfrac == 1.0)
     return box, dsum, wsum
 
 
-def _pixmap_scale(pixmap):
-    """Largest output-pixel length of one input pixel step, sampled at a few places."""
+def band_rows(margin: float, min_step: float) -> int:
+    """Height of the input row bands drizzled in parallel, so that bands two apart never share output pixels.
+
+    Parameters
+    ----------
+    margin : float
+        Reach of one input pixel's drop, output pixels (:func:`kernel_margin`).
+    min_step : float
+        Smallest output length of one input pixel step (a coarse output grid or a wide kernel needs
+        taller bands: drops from rows one band apart must stay more than two reaches apart).
+    """
+    if not min_step > 0:
+        return BAND_ROWS
+    return max(BAND_ROWS, math.ceil((2.0 * margin + 2.0) / min_step))
+
+
+def _pixmap_steps(pixmap):
+    """Output-pixel lengths of input pixel steps along x and y, sampled at a few places (finite only)."""
     ny, nx = pixmap.shape[:2]
     js = np.linspace(0, ny - 2, 5).astype(int)
     is_ = np.linspace(0, nx - 2, 5).astype(int)
@@ -409,8 +428,7 @@ def _pixmap_scale(pixmap):
     dx = np.hypot(*(pixmap[j, i + 1] - pixmap[j, i]).T)
     dy = np.hypot(*(pixmap[j + 1, i] - pixmap[j, i]).T)
     values = np.concatenate([dx.ravel(), dy.ravel()])
-    values = values[np.isfinite(values)]
-    return float(values.max()) if values.size else 1.0
+    return values[np.isfinite(values)]
 
 
 @njit(cache=True, parallel=True)

@@ -290,3 +290,12 @@ def test_square_pixfrac_1_shared_corners_give_the_same_bits_as_per_pixel_corners
     assert sums[0][1].sum() > 0
     np.testing.assert_array_equal(sums[0][0], sums[1][0])
     np.testing.assert_array_equal(sums[0][1], sums[1][1])
+
+
+def test_bands_grow_where_drops_reach_further_than_a_band():
+    from jwcal.algorithms import resample
+
+    assert resample.band_rows(1.75, 1.0) == resample.BAND_ROWS
+    # output pixels 10x coarser than the input: a drop reaching 4 output pixels spans 40 input rows
+    assert resample.band_rows(4.0, 0.1) == 100
+    assert resample.band_rows(4.0, 0.0) == resample.BAND_ROWS
