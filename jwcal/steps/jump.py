@@ -14,6 +14,7 @@ import numpy as np
 
 from jwcal import dq
 from jwcal.algorithms import jump as alg
+from jwcal.algorithms import large_events
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
 from jwcal.steps.dq_init import check_ramp
@@ -75,7 +76,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         ``min_sat_area``/``min_jump_area`` pixels; jump blobs centred within ``edge_size`` of an edge
         count without a core; axes are capped at 2 x ``max_extended_radius``.
     find_showers : bool
-        MIRI showers (stcal's ``find_faint_extended``, see :func:`jwcal.algorithms.jump.find_showers`):
+        MIRI showers (stcal's ``find_faint_extended``, see
+        :func:`jwcal.algorithms.large_events.find_showers`):
         each group's first-difference significance is convolved with a ring of inner radius
         ``extend_inner_radius`` and width ``extend_outer_radius`` (pixels), thresholded at
         ``extend_snr_threshold``; regions of >= ``extend_min_area`` pixels get ellipses grown by
@@ -178,7 +180,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     n_events = 0
     if expand_large_events:
         persist = _groups_in(snowball_time_masked_next_int, tgroup) if mask_snowball_core_next_int else 0
-        new_groupdq, n_events = alg.flag_snowballs(
+        new_groupdq, n_events = large_events.flag_snowballs(
             new_groupdq, min_sat_area=min_sat_area, min_jump_area=min_jump_area, expand_factor=expand_factor,
             sat_required_snowball=sat_required_snowball, min_sat_radius_extend=min_sat_radius_extend,
             sat_expand=2 * sat_expand, edge_size=edge_size, max_extended_width=2 * max_extended_radius,
@@ -188,7 +190,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         log.warning("%s: fewer than 10 usable differences (NINTS x (NGROUPS - 1)): no shower search, as jwst",
                     exposure.label)
     if find_showers:
-        new_groupdq, n_showers = alg.find_showers(
+        new_groupdq, n_showers = large_events.find_showers(
             sci * gain_2d, sci, new_groupdq, pixeldq_in, rn_2d * gain_2d, nframes=nframes,
             minimum_sigclip_groups=minimum_sigclip_groups, extend_snr_threshold=extend_snr_threshold,
             extend_min_area=extend_min_area, extend_inner_radius=extend_inner_radius,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from jwcal.algorithms import jump as alg
+from jwcal.algorithms import large_events
 from tests.factories import jump as fj
 
 MODES = {"iterative": alg.MODE_ITERATIVE, "single": alg.MODE_SINGLE_PASS, "sigclip": alg.MODE_SIGCLIP_INTS}
@@ -143,7 +144,7 @@ def test_snowballs_as_stcal():
     """Counts and flag totals that stcal 1.20's flag_large_events gives on this cube (run once, recorded)."""
     data, gdq, gain, rn = _snowball_cube()
     out, n = alg.two_point_difference(data, gdq, gain, rn)
-    grown, events = alg.flag_snowballs(out, persist_groups=3)
+    grown, events = large_events.flag_snowballs(out, persist_groups=3)
     assert (n, events) == (226, 18)
     assert np.count_nonzero(grown & fj.SAT) == 387
     assert np.count_nonzero(grown & fj.JUMP) == 1159
@@ -154,13 +155,13 @@ def test_snowballs_as_stcal():
 
 def test_blob_ellipses_and_drawing():
     mask = np.zeros((40, 40), bool)
-    rows, cols = alg.ellipse_pixels(20, 20, 8, 3, mask.shape, 30.0)
+    rows, cols = large_events.ellipse_pixels(20, 20, 8, 3, mask.shape, 30.0)
     mask[rows, cols] = True
-    ((x, y), (minor, major), angle), = alg.blob_ellipses(mask, 5)
+    ((x, y), (minor, major), angle), = large_events.blob_ellipses(mask, 5)
     assert (x, y) == pytest.approx((20, 20))
     assert major + 1 == pytest.approx(16, rel=0.1) and minor + 1 == pytest.approx(6, rel=0.15)
     assert angle == pytest.approx(30, abs=3)
-    assert alg.blob_ellipses(mask, mask.sum() + 1) == []
+    assert large_events.blob_ellipses(mask, mask.sum() + 1) == []
 
 
 def _two_group_numpy(data, gdq, gain, rn, threshold=5.0):
@@ -209,7 +210,7 @@ def test_two_group_single_integration_flags_sharp_hits_not_smooth_sources():
 def test_ring_kernel_matches_astropy_ring():
     from astropy.convolution import Ring2DKernel
 
-    ours = alg.ring_kernel(1.0, 2.6)
+    ours = large_events.ring_kernel(1.0, 2.6)
     ref = Ring2DKernel(1.0, 2.6).array
     assert ours.shape == ref.shape == (9, 9)
     np.testing.assert_array_equal(ours > 0, ref > 0)
@@ -219,14 +220,15 @@ def test_masked_convolve_matches_numpy_loop():
     rng = np.random.default_rng(1)
     image = rng.normal(size=(17, 15))
     image[rng.random(image.shape) < 0.15] = np.nan
-    kernel = alg.ring_kernel(1.0, 2.6)
-    np.testing.assert_allclose(alg.masked_convolve(image, kernel), fj.numpy_masked_convolve(image, kernel),
+    kernel = large_events.ring_kernel(1.0, 2.6)
+    np.testing.assert_allclose(large_events.masked_convolve(image, kernel),
+                               fj.numpy_masked_convolve(image, kernel),
                                rtol=1e-10, atol=1e-12, equal_nan=True)
 
 
 def _showers(data, gdq, gain, rn, **kw):
     pixeldq = np.zeros(data.shape[2:], np.uint32)
-    return alg.find_showers(data * gain, data, gdq, pixeldq, rn * gain, extend_min_area=90, **kw)
+    return large_events.find_showers(data * gain, data, gdq, pixeldq, rn * gain, extend_min_area=90, **kw)
 
 
 def test_find_showers_flags_faint_halo_and_not_clean_ramp():
@@ -269,7 +271,7 @@ def test_find_showers_agrees_with_stcal():
     jd.max_shower_amplitude = 6.0
     jd.max_extended_width = 400
     ref, n_ref = jump_mod.find_faint_extended(data, gdq, pixeldq, rn, jd)
-    ours, n = alg.find_showers(data, data, gdq, pixeldq, rn, extend_ellipse_expand_ratio=1.1,
+    ours, n = large_events.find_showers(data, data, gdq, pixeldq, rn, extend_ellipse_expand_ratio=1.1,
                                groups_masked_after=1, max_shower_amplitude_dn=6.0, max_extended_width=400)
     assert n == n_ref >= 1
     agree = np.mean((ours & fj.JUMP) == (ref & fj.JUMP))
@@ -287,7 +289,7 @@ def test_find_showers_sigclip_path_agrees_with_stcal():
     jd.nframes, jd.minimum_sigclip_groups, jd.extend_ellipse_expand_ratio = 1, 4, 1.1
     jd.grps_masked_after_shower, jd.max_shower_amplitude, jd.max_extended_width = 0, 1e9, 400
     ref, n_ref = jump_mod.find_faint_extended(data, gdq, pixeldq, rn, jd)
-    ours, n = alg.find_showers(data, data, gdq, pixeldq, rn, minimum_sigclip_groups=4,
+    ours, n = large_events.find_showers(data, data, gdq, pixeldq, rn, minimum_sigclip_groups=4,
                                extend_ellipse_expand_ratio=1.1, max_extended_width=400)
     assert n == n_ref
     assert np.mean((ours & fj.JUMP) == (ref & fj.JUMP)) > 0.999
