@@ -90,6 +90,22 @@ def ellipse_pixels(row: float, col: float, r_radius: float, c_radius: float, sha
     return inside_r + r0, inside_c + c0
 
 
+def _grown_pixels(ellipse: Ellipse, factor: float, max_width: float, shape) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pixels of ``ellipse`` with its axes grown by ``factor``.
+
+    The minor axis's growth is also added to the major one (as stcal does); each axis is capped at
+    ``max_width`` and rounded to an even number of pixels.
+    """
+    h, w = ellipse[1]
+    if w < h:
+        a1, a2 = h + (factor - 1.0) * w, w * factor
+    else:
+        a1, a2 = h * factor, w + (factor - 1.0) * h
+    a1 = round(min(a1, max_width) / 2) * 2
+    a2 = round(min(a2, max_width) / 2) * 2
+    return _draw(ellipse[0], a1, a2, ellipse[2], shape)
+
+
 def _draw(ellipse_centre, axis1: float, axis2: float, angle: float, shape) -> tuple[np.ndarray, np.ndarray]:
     """Pixels of an ellipse of full axes (axis1, axis2) drawn as stcal's ``ellipse_subim`` does."""
     x, y = round(ellipse_centre[0]), round(ellipse_centre[1])
@@ -179,14 +195,7 @@ def flag_snowballs(groupdq: np.ndarray, *, min_sat_area: float = 1.0, min_jump_a
                 snowballs = jumps
             total += len(snowballs)
             for ball in snowballs:
-                h, w = ball[1]
-                if w < h:
-                    a1, a2 = h + (expand_factor - 1.0) * w, w * expand_factor
-                else:
-                    a1, a2 = h * expand_factor, w + (expand_factor - 1.0) * h
-                a1 = round(min(a1, max_extended_width) / 2) * 2
-                a2 = round(min(a2, max_extended_width) / 2) * 2
-                rows, cols = _draw(ball[0], a1, a2, ball[2], (ny, nx))
+                rows, cols = _grown_pixels(ball, expand_factor, max_extended_width, (ny, nx))
                 keep = gdq[i, g, rows, cols] & SAT == 0
                 gdq[i, g, rows[keep], cols[keep]] |= JUMP
     if persist_groups >= 1:
@@ -390,15 +399,7 @@ def find_showers(electrons: np.ndarray, data_dn: np.ndarray, groupdq: np.ndarray
     for i, g, ellipses in found:
         total += len(ellipses)
         for ellipse in ellipses:
-            h, w = ellipse[1]
-            ratio_ = extend_ellipse_expand_ratio
-            if w < h:
-                a1, a2 = h + (ratio_ - 1.0) * w, w * ratio_
-            else:
-                a1, a2 = h * ratio_, w + (ratio_ - 1.0) * h
-            a1 = round(min(a1, max_extended_width) / 2) * 2
-            a2 = round(min(a2, max_extended_width) / 2) * 2
-            rows, cols = _draw(ellipse[0], a1, a2, ellipse[2], (ny, nx))
+            rows, cols = _grown_pixels(ellipse, extend_ellipse_expand_ratio, max_extended_width, (ny, nx))
             keep = np.ones(rows.size, bool)
             for h_ in range(g, min(g + groups_masked_after + 1, ngroups)):
                 keep &= out[i, h_, rows, cols] & SAT == 0
