@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from refenv import pinned_python, timed
+from refenv import RAMP_LOADER, pinned_python, timed
 
 STCAL = "stcal==1.20.0"
 NGROUPS = 10
@@ -50,13 +50,7 @@ from astropy.io import fits
 ramp_path, refpix_path, sim, out = sys.argv[1:5]
 FLAGS = json.loads(sys.argv[5])
 
-def load(path):
-    with fits.open(path) as h:
-        hdr = h[0].header
-        data = np.ascontiguousarray(h["SCI"].data, dtype="<f4")
-        gdq = np.ascontiguousarray(h["GROUPDQ"].data, dtype=np.uint8)
-        pdq = np.ascontiguousarray(h["PIXELDQ"].data, dtype="<u4")
-    return hdr, data, gdq, pdq
+''' + RAMP_LOADER + r'''
 
 def ref(name, ext="SCI"):
     with fits.open(f"{sim}/{name}.fits") as h:

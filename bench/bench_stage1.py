@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from refenv import pinned_python, timed
+from refenv import RAMP_LOADER, pinned_python, timed
 
 STCAL = "stcal==1.20.0"
 SHAPE = (1, 10, 2048, 2048)
@@ -41,13 +41,7 @@ FLAGS = {"GOOD": 0, "DO_NOT_USE": 1, "SATURATED": 2, "JUMP_DET": 4, "DROPOUT": 8
          "AD_FLOOR": 64, "CHARGELOSS": 128, "NO_GAIN_VALUE": 524288, "UNRELIABLE_SLOPE": 16777216,
          "REFERENCE_PIXEL": 2147483648}
 
-def load(path):
-    with fits.open(path) as h:
-        hdr = h[0].header
-        data = np.ascontiguousarray(h["SCI"].data, dtype="<f4")
-        gdq = np.ascontiguousarray(h["GROUPDQ"].data, dtype=np.uint8)
-        pdq = np.ascontiguousarray(h["PIXELDQ"].data, dtype="<u4")
-    return hdr, data, gdq, pdq
+''' + RAMP_LOADER + r'''
 
 def ref(path, hdr, shape):
     """The reference array cut to the science subarray (reference: full frame or with SUBSTRT)."""

@@ -9,6 +9,18 @@ from pathlib import Path
 
 REFENV = Path(__file__).resolve().parent / "work" / "refenv"
 
+#: Source text the reference scripts share (run in REFENV with numpy and astropy.io.fits imported):
+#: ``load(path) -> (primary header, SCI float32, GROUPDQ uint8, PIXELDQ uint32)`` of a ``_ramp`` file.
+RAMP_LOADER = """
+def load(path):
+    with fits.open(path) as h:
+        hdr = h[0].header
+        data = np.ascontiguousarray(h["SCI"].data, dtype="<f4")
+        gdq = np.ascontiguousarray(h["GROUPDQ"].data, dtype=np.uint8)
+        pdq = np.ascontiguousarray(h["PIXELDQ"].data, dtype="<u4")
+    return hdr, data, gdq, pdq
+"""
+
 
 def reference_python(*packages: str) -> str:
     """Return the python of the reference environment, installing ``packages`` into it if missing."""
