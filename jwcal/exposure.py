@@ -62,27 +62,21 @@ class HDU:
 
     @classmethod
     def image(cls, name: str, data, header=None) -> HDU:
-        """Return a new image HDU named ``name`` holding ``data``."""
+        """Return a new image HDU named ``name`` holding ``data``.
+
+        ``data`` is an array, or :class:`Planes` for data made one 2-D plane at a time: a writer
+        encodes such planes as they come, so a filter that maps its input plane by plane never holds
+        a whole converted copy; reading :attr:`data` builds the full array.
+        """
         from astropy.io import fits
 
         header = fits.Header() if header is None else header.copy()
         header["EXTNAME"] = name.upper()
+        if isinstance(data, Planes):
+            hdu = cls(header=header, kind="image", loader=data.stack)
+            hdu.deferred = data
+            return hdu
         return cls(header=header, data=data, kind="image")
-
-    @classmethod
-    def planes(cls, name: str, shape: tuple[int, ...], dtype, plane: Callable[[int], Any],
-               header=None) -> HDU:
-        """Return an image HDU whose data are made one 2-D plane at a time.
-
-        ``plane(k)`` returns plane ``k`` (C order over the leading axes) as an array of shape
-        ``shape[-2:]``, of ``dtype`` or castable to it. A writer encodes the planes as they come, so a
-        filter that maps its input plane by plane never holds a whole converted copy; reading
-        :attr:`data` builds the full array.
-        """
-        hdu = cls.image(name, None, header)
-        hdu.deferred = Planes(tuple(shape), dtype, plane)
-        hdu._loader = hdu.deferred.stack
-        return hdu
 
     @property
     def header(self):
@@ -147,12 +141,16 @@ class HDU:
 
 
 class Planes:
-    """Image data defined plane by plane (see :meth:`HDU.planes`)."""
+    """Image data defined plane by plane (give it to :meth:`HDU.image`).
+
+    ``plane(k)`` returns plane ``k`` (C order over the leading axes of ``shape``) as an array of
+    shape ``shape[-2:]``, of ``dtype`` or castable to it.
+    """
 
     def __init__(self, shape: tuple[int, ...], dtype, plane: Callable[[int], Any]):
         import numpy as np
 
-        self.shape = shape
+        self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.plane = plane
         self.count = int(np.prod(shape[:-2], dtype=np.int64))

@@ -11,7 +11,7 @@ import numpy as np
 
 from jwcal import dq
 from jwcal.errors import DataError, UnsupportedError
-from jwcal.exposure import HDU, Exposure
+from jwcal.exposure import HDU, Exposure, Planes
 from jwcal.products import with_suffix
 from jwcal.steps.references import mask_dq
 
@@ -99,7 +99,7 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
         elif name == "SCI":
             hdus.append(_float32_sci(hdu))
             hdus.append(HDU.image("PIXELDQ", pixeldq))
-            hdus.append(HDU.planes("GROUPDQ", (nints, ngroups, ny, nx), np.uint8, groupdq_plane))
+            hdus.append(HDU.image("GROUPDQ", Planes((nints, ngroups, ny, nx), np.uint8, groupdq_plane)))
         elif name in ("PIXELDQ", "GROUPDQ"):
             continue
         else:
@@ -121,4 +121,4 @@ def _float32_sci(hdu: HDU) -> HDU:
     new = header.copy()
     for key in ("BZERO", "BSCALE", "BLANK"):
         new.remove(key, ignore_missing=True)
-    return HDU.planes("SCI", data.shape, np.float32, planes.__getitem__, new)
+    return HDU.image("SCI", Planes(data.shape, np.float32, planes.__getitem__), new)

@@ -76,21 +76,15 @@ def replace(exposure: Exposure, arrays: dict[str, np.ndarray | Planes], keyword:
             header = hdu.peek_header().copy()
             for key in ("BZERO", "BSCALE", "BLANK"):
                 header.remove(key, ignore_missing=True)
-            hdus.append(_image(name, arrays[name], header))
+            hdus.append(HDU.image(name, arrays[name], header))
             done.add(name)
         else:
             hdus.append(hdu)
     new = Exposure(hdus, source=exposure.source)
     for name, data in arrays.items():
         if name not in done:
-            new.set(name, _image(name, data), after="GROUPDQ")
+            new.set(name, HDU.image(name, data), after="GROUPDQ")
     return new
-
-
-def _image(name: str, data: np.ndarray | Planes, header=None) -> HDU:
-    if isinstance(data, Planes):
-        return HDU.planes(name, data.shape, data.dtype, data.plane, header)
-    return HDU.image(name, data, header)
 
 
 def skipped(exposure: Exposure, keyword: str, why: str) -> Exposure:

@@ -12,7 +12,7 @@ import pytest
 from astropy.io import fits
 
 from jwcal.errors import DataError, MissingExtensionError, UsageError
-from jwcal.exposure import HDU
+from jwcal.exposure import HDU, Planes
 from jwcal.io import open_output, read_exposures, read_single
 from jwcal.io.writer import exposure_chunks
 
@@ -132,7 +132,7 @@ def test_hdu_made_plane_by_plane_writes_the_same_bytes_as_the_whole_array(dtype)
     whole = source.astype(dtype)
     primary = HDU.image("PRIMARY", None)
     del primary.header["EXTNAME"]
-    made = HDU.planes("SCI", source.shape, dtype, planes.__getitem__)
+    made = HDU.image("SCI", Planes(source.shape, dtype, planes.__getitem__))
     assert made.shape == source.shape
     lazy = _bytes_of(Exposure([primary, made]))
     eager = _bytes_of(Exposure([primary, HDU.image("SCI", whole)]))
@@ -140,7 +140,7 @@ def test_hdu_made_plane_by_plane_writes_the_same_bytes_as_the_whole_array(dtype)
     assert made.deferred is not None  # writing did not build the whole array
     np.testing.assert_array_equal(made.data, whole)
     assert made.data.dtype == np.dtype(dtype) and made.deferred is None
-    wrong = HDU.planes("SCI", (2, 4, 5), dtype, lambda k: source[0, 0, :3])
+    wrong = HDU.image("SCI", Planes((2, 4, 5), dtype, lambda k: source[0, 0, :3]))
     with pytest.raises(ValueError, match="plane 0 has shape"):
         _bytes_of(Exposure([primary, wrong]))
 
