@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from jwcal import dq
+from jwcal.algorithms import pixmap as pixmap_alg
 from jwcal.algorithms import resample as alg
 from jwcal.errors import DataError, UsageError
 from jwcal.exposure import HDU, Exposure
@@ -160,11 +161,12 @@ def pixmap(in_wcs, out_wcs, shape, stepsize: int = PIXMAP_STEP) -> np.ndarray:
     """Output (x, y), 0-based, of every input pixel centre; shape (ny, nx, 2), float64.
 
     The exact transform (``all_pix2world`` then the output's ``all_world2pix``) is evaluated on a
-    grid every ``stepsize`` pixels (plus the last row/column) and interpolated with bicubic
-    splines; WCS distortions are smooth, so the error is far below 1e-3 pixel (tested).
+    grid every ``stepsize`` pixels (plus the last row/column) and interpolated with the
+    tensor-product not-a-knot cubic spline of :mod:`jwcal.algorithms.pixmap` (the function scipy's
+    ``RectBivariateSpline`` computes); WCS distortions are smooth, so the error is far below 1e-3
+    pixel (tested). Small images (fewer than 4 grid points per axis) and grids with non-finite
+    values are evaluated exactly at every pixel.
     """
-    from scipy.interpolate import RectBivariateSpline
-
     ny, nx = shape
     xs = np.unique(np.concatenate([np.arange(0, nx, stepsize), [nx - 1]])).astype(float)
     ys = np.unique(np.concatenate([np.arange(0, ny, stepsize), [ny - 1]])).astype(float)
@@ -178,11 +180,7 @@ def pixmap(in_wcs, out_wcs, shape, stepsize: int = PIXMAP_STEP) -> np.ndarray:
         if not exact:
             return pixmap(in_wcs, out_wcs, shape, stepsize=1)
         return np.dstack([ox, oy])
-    out = np.empty((ny, nx, 2))
-    fx, fy = np.arange(nx, dtype=float), np.arange(ny, dtype=float)
-    out[..., 0] = RectBivariateSpline(ys, xs, ox, kx=3, ky=3)(fy, fx)
-    out[..., 1] = RectBivariateSpline(ys, xs, oy, kx=3, ky=3)(fy, fx)
-    return out
+    return pixmap_alg.interpolate_grid(xs, ys, np.stack([ox, oy]), (ny, nx))
 
 
 def _world2pix(wcs, ra, dec):

@@ -1,0 +1,165 @@
+"""Dense pixel maps from a coarse grid: tensor-product cubic spline interpolation.
+
+A pixmap (output x, y of every input pixel centre) is smooth, so the exact WCS transform is
+evaluated on a coarse grid and interpolated. The interpolant is the tensor product of 1-D
+*not-a-knot* cubic splines, the same function as ``scipy.interpolate.RectBivariateSpline(kx=3,
+ky=3, s=0)`` (FITPACK's interpolating spline drops the second and second-to-last knots, which is
+the not-a-knot condition), without importing scipy. On every grid cell it is a bicubic Hermite
+patch whose corner slopes come from small dense solves on the coarse grid (numpy); the dense
+evaluation is one parallel numba pass writing the ``(ny, nx, 2)`` result directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+def spline_slopes(knots, values):
+    """First derivatives at the knots of the not-a-knot cubic spline through ``values``.
+
+    Parameters
+    ----------
+    knots : numpy.ndarray, shape (n,)
+        Strictly increasing abscissae, n >= 4.
+    values : numpy.ndarray, shape (n, m)
+        ``m`` independent series sampled at ``knots`` (axis 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m), float64
+        d(value)/d(knot) of each series' spline at each knot.
+    """
+    x = np.asarray(knots, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n < 4:
+        raise ValueError("a not-a-knot cubic spline needs at least 4 knots")
+    h = np.diff(x)
+    slope = np.diff(y, axis=0) / h[:, None]
+    # The tridiagonal system: row i in 1..n-2 is h[i] m[i-1] + 2 (h[i-1] + h[i]) m[i] + h[i-1] m[i+1]
+    # = 3 (h[i] slope[i-1] + h[i-1] slope[i]); rows 0 and n-1 are the not-a-knot conditions (third
+    # derivative continuous across knots 1 and n-2). Subtracting row 0 from row 1 removes m[0] and
+    # leaves a system in m[1:] that Gaussian elimination solves without pivoting (rows 1..n-2 are
+    # diagonally dominant); m[0] follows from row 0. No LAPACK: BLAS threads would fight numba's.
+    d0, d1 = x[2] - x[0], x[-1] - x[-3]
+    rhs = np.empty_like(y)
+    rhs[1:-1] = 3.0 * (h[1:, None] * slope[:-1] + h[:-1, None] * slope[1:])
+    b0 = ((h[0] + 2.0 * d0) * h[1] * slope[0] + h[0] ** 2 * slope[1]) / d0
+    rhs[-1] = (h[-1] ** 2 * slope[-2] + (2.0 * d1 + h[-1]) * h[-2] * slope[-1]) / d1
+    rhs[1] -= b0
+    lower = np.empty(n)  # coefficient of m[i-1] in row i (i >= 2)
+    diag = np.empty(n)
+    upper = np.empty(n)  # coefficient of m[i+1] in row i (i <= n-2)
+    lower[2:-1], diag[2:-1], upper[2:-1] = h[2:], 2.0 * (h[1:-1] + h[2:]), h[1:-1]
+    diag[1], upper[1] = d0, h[0]
+    lower[-1], diag[-1] = d1, h[-2]
+    for i in range(2, n):  # forward elimination
+        f = lower[i] / diag[i - 1]
+        diag[i] -= f * upper[i - 1]
+        rhs[i] -= f * rhs[i - 1]
+    m = np.empty_like(y)
+    m[-1] = rhs[-1] / diag[-1]
+    for i in range(n - 2, 0, -1):
+        m[i] = (rhs[i] - upper[i] * m[i + 1]) / diag[i]
+    m[0] = (b0 - d0 * m[1]) / h[1]
+    return m
+
+
+def hermite_weights(knots, positions):
+    """Cell index and cubic Hermite weights of each position along one axis.
+
+    Parameters
+    ----------
+    knots : numpy.ndarray, shape (n,)
+        Strictly increasing knots, n >= 2.
+    positions : numpy.ndarray, shape (p,)
+        Where to evaluate; outside ``[knots[0], knots[-1]]`` the end cells extrapolate.
+
+    Returns
+    -------
+    cell : numpy.ndarray, shape (p,), int64
+        Left knot index ``k`` of each position's cell ``[knots[k], knots[k+1]]``.
+    weights : numpy.ndarray, shape (p, 4), float64
+        Weights of (value_k, slope_k, value_k+1, slope_k+1): a spline with knot values ``f``
+        and slopes ``m`` is ``w0 f[k] + w1 m[k] + w2 f[k+1] + w3 m[k+1]``.
+    """
+    x = np.asarray(knots, dtype=np.float64)
+    p = np.asarray(positions, dtype=np.float64)
+    cell = np.clip(np.searchsorted(x, p, side="right") - 1, 0, x.size - 2).astype(np.int64)
+    h = x[cell + 1] - x[cell]
+    t = (p - x[cell]) / h
+    t2, t3 = t * t, t * t * t
+    weights = np.empty((p.size, 4))
+    weights[:, 0] = 2.0 * t3 - 3.0 * t2 + 1.0
+    weights[:, 1] = (t3 - 2.0 * t2 + t) * h
+    weights[:, 2] = -2.0 * t3 + 3.0 * t2
+    weights[:, 3] = (t3 - t2) * h
+    return cell, weights
+
+
+@njit(cache=True, parallel=True)
+def _fill(grid, dx, dy, dxy, xcell, xw, ycell, yw, out):
+    """Evaluate bicubic Hermite patches at every output pixel.
+
+    ``grid``, ``dx`` (d/dx), ``dy`` (d/dy), ``dxy`` have shape (c, ky, kx); ``xcell``/``xw`` and
+    ``ycell``/``yw`` are :func:`hermite_weights` of the nx columns and ny rows; ``out`` has shape
+    (ny, nx, c) and is overwritten. First each knot row is interpolated along x (values and
+    y-slopes), then every output row along y.
+    """
+    nc, ky, _kx = grid.shape
+    nx = xcell.size
+    ny = ycell.size
+    along = np.empty((nc, ky, nx))   # spline along x of the knot rows
+    slope = np.empty((nc, ky, nx))   # its d/dy
+    for r in prange(ky):
+        for c in range(nc):
+            for i in range(nx):
+                k = xcell[i]
+                w0, w1, w2, w3 = xw[i, 0], xw[i, 1], xw[i, 2], xw[i, 3]
+                along[c, r, i] = (w0 * grid[c, r, k] + w1 * dx[c, r, k]
+                                  + w2 * grid[c, r, k + 1] + w3 * dx[c, r, k + 1])
+                slope[c, r, i] = (w0 * dy[c, r, k] + w1 * dxy[c, r, k]
+                                  + w2 * dy[c, r, k + 1] + w3 * dxy[c, r, k + 1])
+    for j in prange(ny):
+        r = ycell[j]
+        w0, w1, w2, w3 = yw[j, 0], yw[j, 1], yw[j, 2], yw[j, 3]
+        for i in range(nx):
+            for c in range(nc):
+                out[j, i, c] = (w0 * along[c, r, i] + w1 * slope[c, r, i]
+                                + w2 * along[c, r + 1, i] + w3 * slope[c, r + 1, i])
+
+
+def interpolate_grid(xs, ys, values, shape):
+    """Interpolate channels sampled on a coarse grid to every pixel of an image.
+
+    Parameters
+    ----------
+    xs : numpy.ndarray, shape (kx,)
+        Strictly increasing column positions of the grid (pixels), kx >= 4.
+    ys : numpy.ndarray, shape (ky,)
+        Strictly increasing row positions of the grid (pixels), ky >= 4.
+    values : numpy.ndarray, shape (c, ky, kx)
+        ``c`` channels sampled at (ys[r], xs[k]).
+    shape : tuple of int
+        (ny, nx) of the image; pixel (j, i) is at (y=j, x=i).
+
+    Returns
+    -------
+    numpy.ndarray, shape (ny, nx, c), float64
+        The tensor-product not-a-knot cubic spline of each channel at every pixel (values beyond
+        the grid extrapolate the end cells).
+    """
+    g = np.ascontiguousarray(values, dtype=np.float64)
+    nc, ky, kx = g.shape
+    # slopes along x per knot row, along y per knot column, and the cross derivative
+    dx = spline_slopes(xs, g.transpose(2, 0, 1).reshape(kx, nc * ky)).reshape(kx, nc, ky).transpose(1, 2, 0)
+    dy = spline_slopes(ys, g.transpose(1, 0, 2).reshape(ky, nc * kx)).reshape(ky, nc, kx).transpose(1, 0, 2)
+    dxy = spline_slopes(ys, dx.transpose(1, 0, 2).reshape(ky, nc * kx)).reshape(ky, nc, kx).transpose(1, 0, 2)
+    ny, nx = shape
+    xcell, xw = hermite_weights(xs, np.arange(nx, dtype=np.float64))
+    ycell, yw = hermite_weights(ys, np.arange(ny, dtype=np.float64))
+    out = np.empty((ny, nx, nc))
+    _fill(g, np.ascontiguousarray(dx), np.ascontiguousarray(dy), np.ascontiguousarray(dxy),
+          xcell, xw, ycell, yw, out)
+    return out
