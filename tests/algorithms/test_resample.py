@@ -299,3 +299,23 @@ def test_bands_grow_where_drops_reach_further_than_a_band():
     # output pixels 10x coarser than the input: a drop reaching 4 output pixels spans 40 input rows
     assert resample.band_rows(4.0, 0.1) == 100
     assert resample.band_rows(4.0, 0.0) == resample.BAND_ROWS
+
+
+def test_column_sweep_areas_match_a_polygon_clipping_reference_cell_by_cell():
+    rng = np.random.default_rng(11)
+    area = np.empty((alg._SWEEP_CELLS, alg._SWEEP_CELLS))
+    for _ in range(200):
+        centre = rng.uniform(1.0, 3.0, 2)
+        m = rng.uniform(-0.6, 0.6, (2, 2)) + np.eye(2) * rng.uniform(0.5, 2.0)
+        if abs(np.linalg.det(m)) < 0.05:
+            continue
+        corners = np.array([[-0.5, 0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]]) @ m.T + centre
+        xo, yo = corners[:, 0].copy(), corners[:, 1].copy()
+        ii0, jj0 = int(np.floor(xo.min() + 0.5)), int(np.floor(yo.min() + 0.5))
+        ncols, nrows = int(np.floor(xo.max() + 0.5)) - ii0 + 1, int(np.floor(yo.max() + 0.5)) - jj0 + 1
+        alg._sweep_areas(xo, yo, ii0, jj0, area, nrows, ncols)
+        for r in range(nrows):
+            for c in range(ncols):
+                expected = _clipped_area_reference(xo, yo, ii0 + c - 0.5, jj0 + r - 0.5)
+                assert abs(area[r, c]) == pytest.approx(expected, abs=1e-12)
+        assert abs(area[:nrows, :ncols].sum()) == pytest.approx(abs(np.linalg.det(m)), rel=1e-12)
