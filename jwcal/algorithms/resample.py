@@ -430,7 +430,7 @@ def kernel_margin(kernel: str, pixfrac: float, pixel_scale_ratio: float, pixmap_
 
 
 def drizzle(channels, weights, pixmap, out_shape, *, kernel="square", pixfrac=1.0, pixel_scale_ratio=1.0,
-            iscale=1.0, box=None):
+            iscale=1.0, box=None, out=None):
     """Drizzle one input image (and extra channels with the same weights) onto an output grid.
 
     Parameters
@@ -454,6 +454,9 @@ def drizzle(channels, weights, pixmap, out_shape, *, kernel="square", pixfrac=1.
         Factor applied to the channel values.
     box : tuple of int, optional
         ``(y0, y1, x0, x1)`` part of the output to accumulate; default from :func:`footprint_box`.
+    out : tuple of ndarray, optional
+        ``(dsum, wsum)`` float64 arrays of the box's shape to add to (with ``box``), so a caller
+        summing several inputs over one box needs no per-input sums; they are returned.
 
     Returns
     -------
@@ -481,8 +484,14 @@ def drizzle(channels, weights, pixmap, out_shape, *, kernel="square", pixfrac=1.
     if box is None:
         return None, None, None
     y0, y1, x0, x1 = box
-    dsum = np.zeros((channels.shape[0], y1 - y0, x1 - x0))
-    wsum = np.zeros((y1 - y0, x1 - x0))
+    if out is None:
+        dsum = np.zeros((channels.shape[0], y1 - y0, x1 - x0))
+        wsum = np.zeros((y1 - y0, x1 - x0))
+    else:
+        dsum, wsum = out
+        if (dsum.shape != (channels.shape[0], y1 - y0, x1 - x0) or wsum.shape != dsum.shape[1:]
+                or dsum.dtype != np.float64 or wsum.dtype != np.float64):
+            raise ValueError("out must be float64 (dsum, wsum) arrays of the box's shape")
     band = band_rows(margin, float(steps.min()) if steps.size else 1.0)
     _drizzle(channels, weights, pixmap, dsum, wsum, float(x0), float(y0), code, float(pixfrac),
              float(pixel_scale_ratio), float(iscale), band, code == 0 and pixfrac == 1.0)

@@ -319,3 +319,18 @@ def test_column_sweep_areas_match_a_polygon_clipping_reference_cell_by_cell():
                 expected = _clipped_area_reference(xo, yo, ii0 + c - 0.5, jj0 + r - 0.5)
                 assert abs(area[r, c]) == pytest.approx(expected, abs=1e-12)
         assert abs(area[:nrows, :ncols].sum()) == pytest.approx(abs(np.linalg.det(m)), rel=1e-12)
+
+
+def test_drizzle_adds_into_given_sums(image):
+    data, weights = image
+    pixmap = affine_pixmap(data.shape, 1.1, angle_deg=12.0)
+    shape = out_shape_for(pixmap)
+    box, d1, w1 = alg.drizzle(data[None], weights, pixmap, shape)
+    _, d2, w2 = alg.drizzle(2.0 * data[None], weights, pixmap + 0.3, shape, box=box)
+    sums = (d1.copy(), w1.copy())
+    returned = alg.drizzle(2.0 * data[None], weights, pixmap + 0.3, shape, box=box, out=sums)
+    assert returned[1] is sums[0] and returned[2] is sums[1]
+    np.testing.assert_allclose(sums[0], d1 + d2, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(sums[1], w1 + w2, rtol=1e-14, atol=1e-14)
+    with pytest.raises(ValueError, match="box's shape"):
+        alg.drizzle(data[None], weights, pixmap, shape, box=box, out=(d1[:, 1:], w1[1:]))
