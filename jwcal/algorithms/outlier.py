@@ -13,9 +13,176 @@ import math
 import numpy as np
 from numba import njit, prange
 
+_PAIRWISE_BLOCK = 128  # numpy's pairwise-summation block (PW_BLOCKSIZE)
+_SELECT_SMALL = 16  # ranges this short are finished by insertion sort
+
+
+@njit(cache=True, inline="always")
+def _term(a, i, centre, square):
+    v = a[i] - centre if square else a[i]
+    return v * v if square else v
+
+
+@njit(cache=True)
+def _block_sum(a, lo, n, centre, square):
+    # numpy's pairwise-summation leaf: plain loop below 8 values, else 8 accumulators.
+    if n < 8:
+        s = -0.0
+        for i in range(lo, lo + n):
+            s += _term(a, i, centre, square)
+        return s
+    r0, r1 = _term(a, lo, centre, square), _term(a, lo + 1, centre, square)
+    r2, r3 = _term(a, lo + 2, centre, square), _term(a, lo + 3, centre, square)
+    r4, r5 = _term(a, lo + 4, centre, square), _term(a, lo + 5, centre, square)
+    r6, r7 = _term(a, lo + 6, centre, square), _term(a, lo + 7, centre, square)
+    end = lo + n - n % 8
+    i = lo + 8
+    while i < end:
+        r0 += _term(a, i, centre, square)
+        r1 += _term(a, i + 1, centre, square)
+        r2 += _term(a, i + 2, centre, square)
+        r3 += _term(a, i + 3, centre, square)
+        r4 += _term(a, i + 4, centre, square)
+        r5 += _term(a, i + 5, centre, square)
+        r6 += _term(a, i + 6, centre, square)
+        r7 += _term(a, i + 7, centre, square)
+        i += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        s += _term(a, i, centre, square)
+        i += 1
+    return s
+
+
+@njit(cache=True)
+def _pairwise_sum(a, n, centre, square):
+    # Σ a[:n], or Σ (a - centre)² when square, in numpy's pairwise order (blocks of at most 128,
+    # halves split at multiples of 8): bit-identical to ndarray.sum/mean/std of the same values.
+    # The recursion runs on an explicit stack (state 0: split, 1: left pending, 2: right pending).
+    los = np.empty(64, np.int64)
+    counts = np.empty(64, np.int64)
+    states = np.zeros(64, np.int64)
+    partial = np.empty(64)
+    sp = 0
+    los[0], counts[0] = 0, n
+    while True:
+        lo, cnt = los[sp], counts[sp]
+        if cnt > _PAIRWISE_BLOCK and states[sp] == 0:
+            states[sp] = 1
+            half = cnt // 2
+            half -= half % 8
+            sp += 1
+            los[sp], counts[sp], states[sp] = lo, half, 0
+            continue
+        value = _block_sum(a, lo, cnt, centre, square)
+        sp -= 1
+        while sp >= 0 and states[sp] == 2:  # both halves done: add and go up
+            value = partial[sp] + value
+            sp -= 1
+        if sp < 0:
+            return value
+        partial[sp] = value  # left half done: now the right half
+        states[sp] = 2
+        half = counts[sp] // 2
+        half -= half % 8
+        lo, cnt = los[sp] + half, counts[sp] - half
+        sp += 1
+        los[sp], counts[sp], states[sp] = lo, cnt, 0
+
+
+@njit(cache=True)
+def _select(w, edge, t):
+    # Value of rank t (0-based) of w, reordering w in place (quickselect). edge[i] True records
+    # that w[:i] <= w[i:] already holds; the search starts from the nearest recorded edges around t,
+    # so repeated selections of nearby ranks (the clipping iterations) cost little after the first.
+    lo = t
+    while not edge[lo]:
+        lo -= 1
+    hi = t + 1
+    while not edge[hi]:
+        hi += 1
+    hi -= 1  # inclusive
+    while hi - lo > _SELECT_SMALL:
+        mid = (lo + hi) // 2
+        a, b, c = w[lo], w[mid], w[hi]
+        pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        i, j = lo - 1, hi + 1
+        while True:  # Hoare partition: w[lo..j] <= pivot <= w[j+1..hi], both sides non-empty
+            i += 1
+            while w[i] < pivot:
+                i += 1
+            j -= 1
+            while w[j] > pivot:
+                j -= 1
+            if i >= j:
+                break
+            w[i], w[j] = w[j], w[i]
+        edge[j + 1] = True
+        if t <= j:
+            hi = j
+        else:
+            lo = j + 1
+    for a in range(lo + 1, hi + 1):  # insertion sort of the short rest
+        v = w[a]
+        b = a - 1
+        while b >= lo and w[b] > v:
+            w[b + 1] = w[b]
+            b -= 1
+        w[b + 1] = v
+    for a in range(lo, hi + 2):
+        edge[a] = True
+    return w[t]
+
+
+@njit(cache=True)
+def _clipped_mean(values, sigma, maxiters, skip_zero):
+    # values: any float array, C order. Kept values are compacted in place in their original order
+    # (the sums are numpy's on the same sequence); the clipped set is always an interval of the
+    # sorted values, so its median is a rank of the one sorted-in-place copy ``w``.
+    flat = values.ravel()
+    data = np.empty(flat.size)
+    m = 0
+    for i in range(flat.size):
+        v = np.float64(flat[i])
+        if np.isfinite(v) and not (skip_zero and v == 0.0):
+            data[m] = v
+            m += 1
+    w = data[:m].copy()
+    edge = np.zeros(m + 1, dtype=np.bool_)
+    edge[0] = True
+    edge[m] = True
+    below = 0  # values under the clipped interval
+    for _ in range(maxiters):
+        if m == 0:
+            break
+        h = m // 2
+        if m % 2 == 1:
+            centre = _select(w, edge, below + h)
+        else:
+            low = _select(w, edge, below + h - 1)
+            centre = (low + _select(w, edge, below + h)) / 2.0
+        mean = _pairwise_sum(data, m, 0.0, False) / m
+        limit = sigma * np.sqrt(_pairwise_sum(data, m, mean, True) / m)
+        k = 0
+        for i in range(m):
+            v = data[i]
+            if abs(v - centre) <= limit:
+                data[k] = v
+                k += 1
+            elif v < centre:
+                below += 1
+        if k == m:
+            break
+        m = k
+    return _pairwise_sum(data, m, 0.0, False) / m if m else np.nan
+
 
 def clipped_mean(values, *, sigma: float = 3.0, maxiters: int = 5) -> float:
     """Mean after iterative sigma clipping about the median (astropy ``sigma_clip`` defaults).
+
+    Each iteration keeps the values within ``sigma`` standard deviations of the median, as numpy
+    computes them (the result is bit-identical to ``median``/``std``/``mean`` on boolean-compacted
+    arrays), without copies per iteration.
 
     Parameters
     ----------
@@ -31,17 +198,10 @@ def clipped_mean(values, *, sigma: float = 3.0, maxiters: int = 5) -> float:
     float
         NaN for no finite value.
     """
-    data = np.asarray(values, dtype=np.float64).ravel()
-    data = data[np.isfinite(data)]
-    for _ in range(maxiters):
-        if data.size == 0:
-            break
-        centre, std = np.median(data), data.std()
-        keep = np.abs(data - centre) <= sigma * std
-        if keep.all():
-            break
-        data = data[keep]
-    return float(data.mean()) if data.size else math.nan
+    values = np.ascontiguousarray(values)
+    if values.dtype.kind != "f":
+        values = values.astype(np.float64)
+    return float(_clipped_mean(values, float(sigma), int(maxiters), False))
 
 
 def weight_threshold(wht, maskpt: float) -> float:
@@ -54,9 +214,10 @@ def weight_threshold(wht, maskpt: float) -> float:
     maskpt : float
         Fraction of the typical weight below which a pixel is not used for the median.
     """
-    wht = np.asarray(wht)
-    good = wht[np.isfinite(wht) & (wht != 0)]
-    mean = clipped_mean(good)
+    wht = np.ascontiguousarray(wht)
+    if wht.dtype.kind != "f":
+        wht = wht.astype(np.float64)
+    mean = float(_clipped_mean(wht, 3.0, 5, True))
     return 0.0 if math.isnan(mean) else maskpt * mean
 
 

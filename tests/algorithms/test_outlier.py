@@ -1,5 +1,6 @@
 """Outlier-detection arrays: median, derivative, thresholds and flags against plain numpy/astropy."""
 
+import math
 import warnings
 
 import numpy as np
@@ -55,6 +56,75 @@ def test_abs_deriv_matches_a_neighbour_loop():
             ref[j, i] = best
     ref[2, 3] = np.nan
     np.testing.assert_allclose(alg.abs_deriv(image), ref, rtol=1e-6, equal_nan=True)
+
+
+def clipped_mean_reference(values, sigma=3.0, maxiters=5):
+    """The plain-numpy clipping loop (median, std, boolean compaction) the kernel must reproduce."""
+    data = np.asarray(values, dtype=np.float64).ravel()
+    data = data[np.isfinite(data)]
+    for _ in range(maxiters):
+        if data.size == 0:
+            break
+        centre, std = np.median(data), data.std()
+        keep = np.abs(data - centre) <= sigma * std
+        if keep.all():
+            break
+        data = data[keep]
+    return float(data.mean()) if data.size else math.nan
+
+
+@pytest.mark.parametrize("kind", ["normal", "tails", "ties", "sorted", "constant", "tiny"])
+def test_clipped_mean_is_the_numpy_loop_bit_for_bit(kind):
+    rng = np.random.default_rng(len(kind))
+    n = 5003
+    values = {
+        "normal": rng.normal(100, 3, n),
+        "tails": np.concatenate([rng.normal(100, 3, n), rng.normal(100, 80, 300), [1e6, -1e6]]),
+        "ties": np.round(rng.normal(10, 4, n)),
+        "sorted": np.sort(rng.standard_cauchy(n)),
+        "constant": np.full(n, 2.5),
+        "tiny": np.array([1.0, 2.0, 40.0]),
+    }[kind]
+    values = values.copy()
+    values[rng.random(values.size) < 0.01] = np.nan
+    for maxiters in (1, 5, 20):
+        ref = clipped_mean_reference(values, maxiters=maxiters)
+        assert alg.clipped_mean(values, maxiters=maxiters) == ref
+    assert math.isnan(alg.clipped_mean(np.array([np.nan, np.inf])))
+
+
+def test_select_leaves_the_rank_in_place_for_any_order():
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(1, 200))
+        values = rng.normal(size=n) if trial % 3 else np.round(rng.normal(size=n))  # ties every third
+        work = values.copy()
+        edge = np.zeros(n + 1, dtype=bool)
+        edge[[0, n]] = True
+        ordered = np.sort(values)
+        for rank in rng.integers(0, n, 4):
+            assert alg._select(work, edge, int(rank)) == ordered[rank]
+        assert np.array_equal(np.sort(work), ordered)
+
+
+def test_pairwise_sum_is_numpy_sum_bit_for_bit():
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 8, 9, 127, 128, 129, 1000, 8193, 100003):
+        values = rng.normal(1e4, 50, n)
+        assert alg._pairwise_sum(values, n, 0.0, False) == values.sum()
+        centre = values.mean()
+        assert alg._pairwise_sum(values, n, centre, True) == ((values - centre) ** 2).sum()
+
+
+def test_weight_threshold_ignores_zero_and_non_finite_weights():
+    rng = np.random.default_rng(6)
+    for dtype in (np.float32, np.float64):
+        wht = rng.normal(50, 2, (40, 30)).astype(dtype)
+        wht[:3] = 0
+        wht[5, 5] = np.nan
+        good = wht[np.isfinite(wht) & (wht != 0)]
+        assert alg.weight_threshold(wht, 0.7) == 0.7 * clipped_mean_reference(good)
+    assert alg.weight_threshold(np.zeros((3, 3)), 0.7) == 0.0
 
 
 def test_clipped_mean_matches_astropy_sigma_clip():
