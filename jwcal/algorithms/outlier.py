@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from jwcal import dq as _dq
+
 _PAIRWISE_BLOCK = 128  # numpy's pairwise-summation block (PW_BLOCKSIZE)
 _SELECT_SMALL = 16  # ranges this short are finished by insertion sort
 
@@ -275,45 +277,60 @@ def nanmedian_stack(stack):
     return out
 
 
-def abs_deriv(image):
-    """Largest absolute difference of every pixel to its four edge neighbours (in the array).
-
-    Parameters
-    ----------
-    image : ndarray, shape (ny, nx)
-        Any units; NaN propagates to the pixel and its neighbours' comparisons.
-
-    Returns
-    -------
-    ndarray, shape (ny, nx), float32
-    """
-    image = np.asarray(image, dtype=np.float32)
-    out = np.zeros(image.shape, dtype=np.float32)
-    nan = np.isnan(image)
-    for diff, a, b in (
-        (np.abs(image[1:, :] - image[:-1, :]), (slice(1, None), slice(None)), (slice(None, -1), slice(None))),
-        (np.abs(image[:, 1:] - image[:, :-1]), (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-    ):
-        d = np.where(np.isnan(diff), 0.0, diff)
-        np.maximum(out[a], d, out=out[a])
-        np.maximum(out[b], d, out=out[b])
-    out[nan] = np.nan
-    return out
+@njit(cache=True, inline="always")
+def _larger_diff(best, b, other):
+    d = abs(b - other)
+    return d if d > best else best  # a NaN difference never wins
 
 
-def _dilate3(mask):
-    """Return True where any pixel of the 3×3 neighbourhood is True (edges replicated)."""
-    padded = np.pad(mask, 1, mode="edge")
-    ny, nx = mask.shape
-    out = np.zeros_like(mask)
-    for dy in range(3):
-        for dx in range(3):
-            out |= padded[dy:dy + ny, dx:dx + nx]
-    return out
+@njit(cache=True, inline="always")
+def _deriv(blot, j, i):
+    # Largest finite |difference| of blot[j, i] to its four edge neighbours inside the array (0 if none).
+    ny, nx = blot.shape
+    b = blot[j, i]
+    best = np.float32(0.0)
+    if j > 0:
+        best = _larger_diff(best, b, blot[j - 1, i])
+    if j + 1 < ny:
+        best = _larger_diff(best, b, blot[j + 1, i])
+    if i > 0:
+        best = _larger_diff(best, b, blot[j, i - 1])
+    if i + 1 < nx:
+        best = _larger_diff(best, b, blot[j, i + 1])
+    return best
+
+
+@njit(cache=True, parallel=True)
+def _flag_resampled(sci, blot, err, backg, scale1, snr1, scale2, snr2, first, out):
+    # float32 arithmetic throughout, in numpy's order, so the tests are those of the array version.
+    ny, nx = sci.shape
+    for j in prange(ny):
+        for i in range(nx):
+            b = blot[j, i]
+            e = err[j, i]
+            if not np.isfinite(e):
+                e = np.float32(0.0)
+            deriv = _deriv(blot, j, i) if b == b else np.float32(np.nan)
+            diff = abs(sci[j, i] - b - backg)
+            first[j, i] = diff > scale1 * deriv + snr1 * e
+            out[j, i] = diff > scale2 * deriv + snr2 * e
+    for j in prange(ny):  # the pixel test, where the 3x3 neighbourhood has a first-test detection
+        for i in range(nx):
+            if out[j, i]:
+                hit = False
+                for jj in range(max(j - 1, 0), min(j + 2, ny)):
+                    for ii in range(max(i - 1, 0), min(i + 2, nx)):
+                        hit |= first[jj, ii]
+                out[j, i] = hit
 
 
 def flag_resampled(sci, blot, err, *, backg: float = 0.0, snr=(5.0, 4.0), scale=(1.2, 0.7)):
     """Outliers of one input against the blotted median (jwst ``flag_resampled_crs``).
+
+    ``deriv`` is the largest absolute difference of the blotted median to its four edge neighbours
+    (NaN differences ignored); a pixel is an outlier when ``|sci - blot - backg|`` exceeds
+    ``scale[1]·deriv + snr[1]·err`` and, somewhere in its 3×3 neighbourhood (inside the array),
+    ``scale[0]·deriv + snr[0]·err``. Computed in float32 in one pass plus one for the neighbourhood.
 
     Parameters
     ----------
@@ -322,7 +339,7 @@ def flag_resampled(sci, blot, err, *, backg: float = 0.0, snr=(5.0, 4.0), scale=
     blot : ndarray, shape (ny, nx)
         Median mosaic sampled on the input grid, same units; NaN where undefined.
     err : ndarray, shape (ny, nx)
-        Input 1-sigma uncertainty, same units; NaN counts as 0.
+        Input 1-sigma uncertainty, same units; NaN and ±inf count as 0.
     backg : float
         Background level to subtract from ``sci``.
     snr, scale : (float, float)
@@ -333,15 +350,86 @@ def flag_resampled(sci, blot, err, *, backg: float = 0.0, snr=(5.0, 4.0), scale=
     ndarray of bool, shape (ny, nx)
         False wherever ``sci`` or ``blot`` is NaN.
     """
-    sci = np.asarray(sci, dtype=np.float32)
-    blot = np.asarray(blot, dtype=np.float32)
-    err = np.nan_to_num(np.asarray(err, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    deriv = abs_deriv(blot)
-    diff = np.abs(sci - blot - np.float32(backg))
-    with np.errstate(invalid="ignore"):
-        mask1 = diff > scale[0] * deriv + snr[0] * err
-        mask2 = diff > scale[1] * deriv + snr[1] * err
-    return _dilate3(mask1) & mask2
+    sci = np.ascontiguousarray(sci, dtype=np.float32)
+    blot = np.ascontiguousarray(blot, dtype=np.float32)
+    err = np.ascontiguousarray(err, dtype=np.float32)
+    if not sci.shape == blot.shape == err.shape:
+        raise ValueError("sci, blot and err must have one shape")
+    first = np.empty(sci.shape, dtype=np.bool_)
+    out = np.empty(sci.shape, dtype=np.bool_)
+    f32 = np.float32
+    _flag_resampled(sci, blot, err, f32(backg), f32(scale[0]), f32(snr[0]), f32(scale[1]), f32(snr[1]),
+                    first, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _mark_dq(outliers, dq, sci, flag, do_not_use, out):
+    ny, nx = dq.shape
+    for j in prange(ny):
+        for i in range(nx):
+            v = dq[j, i] | flag if outliers[j, i] else dq[j, i]
+            if not np.isfinite(sci[j, i]):
+                v |= do_not_use
+            out[j, i] = v
+
+
+@njit(cache=True, parallel=True)
+def _or_not_finite(values, do_not_use, dq):
+    ny, nx = dq.shape
+    for j in prange(ny):
+        for i in range(nx):
+            if not np.isfinite(values[j, i]):
+                dq[j, i] |= do_not_use
+
+
+@njit(cache=True, parallel=True)
+def _nan_where(values, dq, do_not_use, out):
+    ny, nx = dq.shape
+    nan = np.float32(np.nan)
+    for j in prange(ny):
+        for i in range(nx):
+            out[j, i] = nan if dq[j, i] & do_not_use else values[j, i]
+
+
+def mark_outliers(outliers, dq, sci, others=()):
+    """Flag ``outliers`` in DQ and make NaN and DO_NOT_USE agree (jwst ``match_nans_and_flags``).
+
+    Parameters
+    ----------
+    outliers : ndarray of bool, shape (ny, nx)
+        Pixels to flag ``OUTLIER|DO_NOT_USE``.
+    dq : ndarray of uint32, shape (ny, nx), or None
+        Input data quality (None: all zero).
+    sci : ndarray, shape (ny, nx)
+        Input science array.
+    others : sequence of ndarray, shape (ny, nx)
+        ERR, variances...: a non-finite value in any of them (or in ``sci``) also sets DO_NOT_USE.
+
+    Returns
+    -------
+    dq : ndarray of uint32, shape (ny, nx)
+        ``dq | OUTLIER|DO_NOT_USE`` at outliers, ``| DO_NOT_USE`` where any array is not finite.
+    sci : ndarray of float32, shape (ny, nx)
+        NaN wherever the new DQ has DO_NOT_USE.
+    others : list of ndarray of float32
+        Likewise, in the order given.
+    """
+    sci = np.ascontiguousarray(sci, dtype=np.float32)
+    dq_in = np.zeros(sci.shape, np.uint32) if dq is None else np.ascontiguousarray(dq, dtype=np.uint32)
+    others = [np.ascontiguousarray(a, dtype=np.float32) for a in others]
+    outliers = np.ascontiguousarray(outliers, dtype=np.bool_)
+    dnu = np.uint32(_dq.DO_NOT_USE)
+    new = np.empty(sci.shape, np.uint32)
+    _mark_dq(outliers, dq_in, sci, np.uint32(_dq.OUTLIER | _dq.DO_NOT_USE), dnu, new)
+    for a in others:
+        _or_not_finite(a, dnu, new)
+    results = []
+    for a in (sci, *others):
+        out = np.empty(a.shape, np.float32)
+        _nan_where(a, new, dnu, out)
+        results.append(out)
+    return new, results[0], results[1:]
 
 
 def flag_median(sci, median, err, *, snr1: float = 5.0):

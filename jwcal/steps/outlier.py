@@ -176,20 +176,10 @@ def _stack_inputs(exposures, infos, stack, *, weight_type, bad, maskpt):
 
 def flag_exposure(exposure: Exposure, outliers: np.ndarray, params: str) -> Exposure:
     """Return a copy of ``exposure`` with ``outliers`` flagged and NaN/DO_NOT_USE made consistent."""
-    sci = np.array(exposure["SCI"].data, dtype=np.float32)
-    dqarr = (np.array(exposure["DQ"].data, dtype=np.uint32) if "DQ" in exposure
-             else np.zeros(sci.shape, np.uint32))
-    dqarr[outliers] |= np.uint32(FLAG)
     names = [n for n in ("ERR", *rs.VARIANCES) if n in exposure]
-    arrays = {n: np.array(exposure[n].data, dtype=np.float32) for n in names}
-    nan = ~np.isfinite(sci)
-    for a in arrays.values():
-        nan |= ~np.isfinite(a)
-    dqarr[nan] |= np.uint32(dq.DO_NOT_USE)
-    bad = (dqarr & np.uint32(dq.DO_NOT_USE)) != 0
-    sci[bad] = np.nan
-    for a in arrays.values():
-        a[bad] = np.nan
+    dqarr, sci, others = alg.mark_outliers(outliers, exposure["DQ"].data if "DQ" in exposure else None,
+                                           exposure["SCI"].data, [exposure[n].data for n in names])
+    arrays = dict(zip(names, others, strict=True))
     new = {"SCI": sci, "DQ": dqarr, **arrays}
     hdus = []
     for hdu in exposure:

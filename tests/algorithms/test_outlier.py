@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+from jwcal import dq as dqflags
 from jwcal.algorithms import outlier as alg
 
 
@@ -38,7 +39,42 @@ def test_nanmedian_of_an_even_count_is_the_mean_of_the_middle_two():
     assert alg.nanmedian_stack(stack)[0, 0] == 6.0
 
 
-def test_abs_deriv_matches_a_neighbour_loop():
+def abs_deriv_reference(image):
+    """Largest |difference| of each pixel to its four edge neighbours; NaN differences ignored."""
+    image = np.asarray(image, dtype=np.float32)
+    out = np.zeros(image.shape, dtype=np.float32)
+    nan = np.isnan(image)
+    for diff, a, b in (
+        (np.abs(image[1:, :] - image[:-1, :]), (slice(1, None), slice(None)), (slice(None, -1), slice(None))),
+        (np.abs(image[:, 1:] - image[:, :-1]), (slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+    ):
+        d = np.where(np.isnan(diff), 0.0, diff)
+        np.maximum(out[a], d, out=out[a])
+        np.maximum(out[b], d, out=out[b])
+    out[nan] = np.nan
+    return out
+
+
+def flag_resampled_reference(sci, blot, err, *, backg=0.0, snr=(5.0, 4.0), scale=(1.2, 0.7)):
+    """The whole-array numpy version of the two-threshold test with a 3x3 dilation (edges replicated)."""
+    sci = np.asarray(sci, dtype=np.float32)
+    blot = np.asarray(blot, dtype=np.float32)
+    err = np.nan_to_num(np.asarray(err, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    deriv = abs_deriv_reference(blot)
+    diff = np.abs(sci - blot - np.float32(backg))
+    with np.errstate(invalid="ignore"):
+        mask1 = diff > scale[0] * deriv + snr[0] * err
+        mask2 = diff > scale[1] * deriv + snr[1] * err
+    padded = np.pad(mask1, 1, mode="edge")
+    ny, nx = mask1.shape
+    dilated = np.zeros_like(mask1)
+    for dy in range(3):
+        for dx in range(3):
+            dilated |= padded[dy:dy + ny, dx:dx + nx]
+    return dilated & mask2
+
+
+def test_abs_deriv_reference_matches_a_neighbour_loop():
     rng = np.random.default_rng(1)
     image = rng.normal(size=(6, 8)).astype(np.float32)
     image[2, 3] = np.nan
@@ -55,7 +91,64 @@ def test_abs_deriv_matches_a_neighbour_loop():
                         best = max(best, d)
             ref[j, i] = best
     ref[2, 3] = np.nan
-    np.testing.assert_allclose(alg.abs_deriv(image), ref, rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(abs_deriv_reference(image), ref, rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 9), (37, 41)])
+def test_flag_resampled_is_the_numpy_version(shape):
+    rng = np.random.default_rng(shape[0])
+    blot = rng.normal(10, 2, shape).astype(np.float32)
+    sci = blot + rng.normal(0, 1, shape).astype(np.float32)
+    spikes = rng.random(shape) < 0.08
+    sci[spikes] += rng.uniform(3, 30, spikes.sum()).astype(np.float32)
+    err = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    for array, fraction, value in ((blot, 0.03, np.nan), (sci, 0.03, np.nan), (err, 0.03, np.nan),
+                                   (err, 0.01, np.inf), (err, 0.01, -np.inf), (blot, 0.01, np.inf)):
+        array[rng.random(shape) < fraction] = value
+    for backg, snr, scale in ((0.0, (5.0, 4.0), (1.2, 0.7)), (0.3, (3.0, 2.5), (0.5, 0.2))):
+        ref = flag_resampled_reference(sci, blot, err, backg=backg, snr=snr, scale=scale)
+        got = alg.flag_resampled(sci, blot, err, backg=backg, snr=snr, scale=scale)
+        np.testing.assert_array_equal(got, ref)
+    assert shape == (1, 1) or ref.any()
+
+
+def mark_outliers_reference(outliers, dq, sci, others):
+    sci = np.array(sci, dtype=np.float32)
+    dq = np.array(dq, dtype=np.uint32)
+    dq[outliers] |= np.uint32(dqflags.OUTLIER | dqflags.DO_NOT_USE)
+    others = [np.array(a, dtype=np.float32) for a in others]
+    nan = ~np.isfinite(sci)
+    for a in others:
+        nan |= ~np.isfinite(a)
+    dq[nan] |= np.uint32(dqflags.DO_NOT_USE)
+    bad = (dq & np.uint32(dqflags.DO_NOT_USE)) != 0
+    for a in (sci, *others):
+        a[bad] = np.nan
+    return dq, sci, others
+
+
+@pytest.mark.parametrize("nothers", [0, 1, 4])
+def test_mark_outliers_is_the_numpy_version(nothers):
+    rng = np.random.default_rng(nothers)
+    shape = (13, 17)
+    outliers = rng.random(shape) < 0.1
+    dq = rng.choice(np.array([0, 1, 4, 2**30], np.uint32), shape, p=[0.85, 0.05, 0.05, 0.05])
+    sci = rng.normal(size=shape).astype(np.float32)
+    sci[rng.random(shape) < 0.05] = np.nan
+    others = [rng.normal(size=shape).astype(np.float32) for _ in range(nothers)]
+    for a in others:
+        a[rng.random(shape) < 0.05] = np.inf
+    before = [a.copy() for a in (dq, sci, *others)]
+    got = alg.mark_outliers(outliers, dq, sci, others)
+    ref = mark_outliers_reference(outliers, dq, sci, others)
+    np.testing.assert_array_equal(got[0], ref[0])
+    for a, b in zip((got[1], *got[2]), (ref[1], *ref[2]), strict=True):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(before, (dq, sci, *others), strict=True):  # inputs untouched
+        np.testing.assert_array_equal(a, b)
+    no_dq = alg.mark_outliers(outliers, None, sci, others)[0]
+    np.testing.assert_array_equal(no_dq, mark_outliers_reference(outliers, np.zeros(shape), sci, others)[0])
 
 
 def clipped_mean_reference(values, sigma=3.0, maxiters=5):
