@@ -223,6 +223,41 @@ def weight_threshold(wht, maskpt: float) -> float:
     return 0.0 if math.isnan(mean) else maskpt * mean
 
 
+@njit(cache=True, parallel=True)
+def _masked_mean(dsum, wsum, threshold, out):
+    ny, nx = wsum.shape
+    nan = np.float32(np.nan)
+    for j in prange(ny):
+        for i in range(nx):
+            w = wsum[j, i]
+            out[j, i] = nan if (w <= 0.0 or w < threshold) else np.float32(dsum[j, i] / w)
+
+
+def masked_mean(dsum, wsum, threshold: float):
+    """Weighted mean ``dsum / wsum`` as float32; NaN where the weight is <= 0 or below ``threshold``.
+
+    Parameters
+    ----------
+    dsum : ndarray, shape (ny, nx)
+        Σ weight·value of a drizzled image (any units).
+    wsum : ndarray, shape (ny, nx)
+        Σ weight (NaN gives NaN).
+    threshold : float
+        Smallest weight kept (:func:`weight_threshold`).
+
+    Returns
+    -------
+    ndarray, shape (ny, nx), float32
+    """
+    dsum = np.ascontiguousarray(dsum, dtype=np.float64)
+    wsum = np.ascontiguousarray(wsum, dtype=np.float64)
+    if dsum.shape != wsum.shape:
+        raise ValueError("dsum and wsum must have one shape")
+    out = np.empty(wsum.shape, np.float32)
+    _masked_mean(dsum, wsum, float(threshold), out)
+    return out
+
+
 _INSERTION_MAX = 24  # up to this many values per pixel the median sorts in place
 
 

@@ -115,10 +115,7 @@ def _union(a, b):
 
 def _masked_single(dsum, wsum, maskpt: float) -> np.ndarray:
     """Single-drizzled image with NaN where the weight is below the ``maskpt`` threshold."""
-    image = drz.weighted_mean(dsum, wsum, np.nan)[0]
-    image[wsum < alg.weight_threshold(wsum, maskpt)] = np.nan
-    image[wsum <= 0] = np.nan
-    return image
+    return alg.masked_mean(dsum, wsum, alg.weight_threshold(wsum, maskpt))
 
 
 def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel, pixfrac, weight_type, bad,
@@ -129,8 +126,8 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
     current, box, dsum, wsum = None, None, None, None
 
     def finish():
-        if current is not None and (wsum > 0).any():
-            stack.add(box, _masked_single(dsum[None], wsum, maskpt))
+        if current is not None and wsum is not None and (wsum > 0).any():
+            stack.add(box, _masked_single(dsum, wsum, maskpt))
 
     for index, exposure in enumerate(rs.iterate(exposures, False)):
         info = infos[index]
@@ -148,13 +145,14 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
                 box = _union(box, _grid_box(later, wcs, shape, margin))
             if box is None:
                 raise DataError(f"{exposure.label}: does not overlap the output grid")
-            dsum = np.zeros((box[1] - box[0], box[3] - box[2]))
-            wsum = np.zeros_like(dsum)
+            dsum = wsum = None  # the first member's sums are taken over, later ones added
         sci, weights, _ = rs.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
         pmap = rs.pixmap(info.wcs, wcs, sci.shape)
         _, d, w = drz.drizzle(sci[None], weights, pmap, shape, kernel=kernel, pixfrac=pixfrac,
                               pixel_scale_ratio=ratio, box=box)
-        if d is not None:
+        if d is not None and dsum is None:
+            dsum, wsum = d[0], w
+        elif d is not None:
             dsum += d[0]
             wsum += w
         del exposure, sci, weights, pmap, d, w

@@ -220,6 +220,17 @@ def test_weight_threshold_ignores_zero_and_non_finite_weights():
     assert alg.weight_threshold(np.zeros((3, 3)), 0.7) == 0.0
 
 
+def test_masked_mean_is_the_numpy_division_with_masks():
+    rng = np.random.default_rng(8)
+    wsum = rng.uniform(-0.5, 3, (23, 19))
+    wsum[0, :4] = [0, np.nan, 0.7, 0.69]
+    dsum = rng.normal(size=wsum.shape) * wsum
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = (dsum / wsum).astype(np.float32)
+    ref[(wsum <= 0) | (wsum < 0.7)] = np.nan
+    np.testing.assert_array_equal(alg.masked_mean(dsum, wsum, 0.7), ref)
+
+
 def test_clipped_mean_matches_astropy_sigma_clip():
     astropy_stats = pytest.importorskip("astropy.stats")
     rng = np.random.default_rng(2)
