@@ -51,7 +51,8 @@ def command(sources, output, overwrite, **params):
     passes a single one through).
 
     With -o DIR the _crf files are written there and, when stdout is a pipe or a file, also
-    streamed to stdout (as tee does), so the step can sit in the middle of a pipeline.
+    streamed to stdout (as tee does), so the step can sit in the middle of a pipeline; not when
+    stdout is /dev/null (nothing would be kept).
 
     \b
     Examples:
@@ -78,7 +79,8 @@ def command(sources, output, overwrite, **params):
             return
         os.makedirs(output, exist_ok=True)
         inputs = {os.path.realpath(p) for p in paths}
-        tee = open_output("-", overwrite=False) if not stdout_is_terminal() else contextlib.nullcontext()
+        teed = not (stdout_is_terminal() or _stdout_discarded())
+        tee = open_output("-", overwrite=False) if teed else contextlib.nullcontext()
         with FileBatch(overwrite=overwrite) as batch, tee as stream:
             for index, exposure in enumerate(results):
                 name = os.path.basename(str(exposure.peek_primary().get("FILENAME") or "")) or \
@@ -93,3 +95,14 @@ def command(sources, output, overwrite, **params):
                     sink.close()
                 if stream is not None:
                     stream.write(exposure)
+
+
+def _stdout_discarded() -> bool:
+    """Tell whether stdout is /dev/null, where encoding the tee stream would be wasted work."""
+    import os
+    import sys
+
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    except (AttributeError, OSError, ValueError):
+        return False

@@ -114,3 +114,19 @@ def test_directory_output_is_also_streamed_when_stdout_is_not_a_terminal(runner,
     assert result.exit_code == 0
     files = b"".join(path.read_bytes() for path in sorted(out.iterdir()))
     assert result.stdout_bytes == files
+
+
+def test_the_stream_is_skipped_only_when_stdout_is_dev_null(monkeypatch, tmp_path):
+    import os
+    import sys
+
+    from jwcal.cli.outlier import _stdout_discarded
+
+    with open(os.devnull, "w") as null:
+        monkeypatch.setattr(sys, "stdout", null)
+        assert _stdout_discarded()
+    with open(tmp_path / "plain", "w") as plain:
+        monkeypatch.setattr(sys, "stdout", plain)
+        assert not _stdout_discarded()
+    monkeypatch.setattr(sys, "stdout", None)
+    assert not _stdout_discarded()
