@@ -136,11 +136,59 @@ def _select(w, edge, t):
     return w[t]
 
 
+_SAMPLE = 16384  # values sampled to bracket a rank before one counting pass (Floyd-Rivest)
+_SAMPLE_MARGIN = 512  # sample ranks on each side of the expected one (about 8 binomial sigmas)
+
+
+@njit(cache=True)
+def _full_select(data, m, t0, t1):
+    w = data[:m].copy()
+    edge = np.zeros(m + 1, dtype=np.bool_)
+    edge[0] = True
+    edge[m] = True
+    return _select(w, edge, t0), _select(w, edge, t1)
+
+
+@njit(cache=True)
+def _rank_values(data, m, t0, t1):
+    # Values of ranks t0 <= t1 of data[:m] (sorted order), data untouched. A regular sample
+    # brackets the ranks; one pass counts the values under the bracket and gathers those inside,
+    # and only that small set is partitioned. Falls back to a full copy if the bracket misses.
+    if m <= 4 * _SAMPLE:
+        return _full_select(data, m, t0, t1)
+    step = m // _SAMPLE
+    sample = np.empty(_SAMPLE)
+    for k in range(_SAMPLE):
+        sample[k] = data[k * step]
+    sample.sort()
+    a = t0 * _SAMPLE // m - _SAMPLE_MARGIN
+    b = t1 * _SAMPLE // m + _SAMPLE_MARGIN
+    low = sample[a] if a >= 0 else -np.inf
+    high = sample[b] if b < _SAMPLE else np.inf
+    capacity = 4 * (b - a) * step + 4096
+    inside = np.empty(capacity)
+    below = 0
+    n = 0
+    for i in range(m):
+        v = data[i]
+        if v < low:
+            below += 1
+        elif v <= high:
+            if n < capacity:
+                inside[n] = v
+            n += 1
+    if n > capacity or t0 < below or t1 >= below + n:
+        return _full_select(data, m, t0, t1)
+    edge = np.zeros(n + 1, dtype=np.bool_)
+    edge[0] = True
+    edge[n] = True
+    return _select(inside, edge, t0 - below), _select(inside, edge, t1 - below)
+
+
 @njit(cache=True)
 def _clipped_mean(values, sigma, maxiters, skip_zero):
-    # values: any float array, C order. Kept values are compacted in place in their original order
-    # (the sums are numpy's on the same sequence); the clipped set is always an interval of the
-    # sorted values, so its median is a rank of the one sorted-in-place copy ``w``.
+    # values: any float array, C order. Kept values are compacted in place in their original order,
+    # so the sums are numpy's on the same sequence.
     flat = values.ravel()
     data = np.empty(flat.size)
     m = 0
@@ -149,30 +197,21 @@ def _clipped_mean(values, sigma, maxiters, skip_zero):
         if np.isfinite(v) and not (skip_zero and v == 0.0):
             data[m] = v
             m += 1
-    w = data[:m].copy()
-    edge = np.zeros(m + 1, dtype=np.bool_)
-    edge[0] = True
-    edge[m] = True
-    below = 0  # values under the clipped interval
     for _ in range(maxiters):
         if m == 0:
             break
         h = m // 2
-        if m % 2 == 1:
-            centre = _select(w, edge, below + h)
-        else:
-            low = _select(w, edge, below + h - 1)
-            centre = (low + _select(w, edge, below + h)) / 2.0
+        low, high = _rank_values(data, m, h - 1 + m % 2, h)
+        centre = high if m % 2 == 1 else (low + high) / 2.0
         mean = _pairwise_sum(data, m, 0.0, False) / m
         limit = sigma * np.sqrt(_pairwise_sum(data, m, mean, True) / m)
         k = 0
         for i in range(m):
             v = data[i]
             if abs(v - centre) <= limit:
-                data[k] = v
+                if k != i:
+                    data[k] = v
                 k += 1
-            elif v < centre:
-                below += 1
         if k == m:
             break
         m = k

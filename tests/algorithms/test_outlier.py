@@ -186,6 +186,29 @@ def test_clipped_mean_is_the_numpy_loop_bit_for_bit(kind):
     assert math.isnan(alg.clipped_mean(np.array([np.nan, np.inf])))
 
 
+@pytest.mark.parametrize("kind", ["normal", "misleading sample", "ties"])
+def test_clipped_mean_of_many_values_is_the_numpy_loop_bit_for_bit(kind):
+    # Past 4 x _SAMPLE values the median comes from a sampled bracket (with a fallback when the
+    # regular sample misleads it); the result must not change.
+    rng = np.random.default_rng(9)
+    n = 5 * alg._SAMPLE + 11
+    values = rng.normal(1000, 5, n)
+    values[rng.random(n) < 0.002] = 1e5
+    if kind == "misleading sample":
+        values[:: n // alg._SAMPLE] = 1e9  # every sampled value is an extreme one
+    if kind == "ties":
+        values = np.round(values / 4)
+    assert alg.clipped_mean(values) == clipped_mean_reference(values)
+
+
+def test_rank_values_are_those_of_the_sorted_array():
+    rng = np.random.default_rng(10)
+    values = rng.standard_cauchy(5 * alg._SAMPLE + 3)
+    ordered = np.sort(values)
+    for t in (0, 1, values.size // 2, values.size - 2):
+        assert alg._rank_values(values, values.size, t, t + 1) == (ordered[t], ordered[t + 1])
+
+
 def test_select_leaves_the_rank_in_place_for_any_order():
     rng = np.random.default_rng(3)
     for trial in range(300):
