@@ -127,7 +127,7 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
 
     def finish():
         if current is not None and wsum is not None and (wsum > 0).any():
-            stack.add(box, _masked_single(dsum, wsum, maskpt))
+            stack.add(box, _masked_single(dsum[0], wsum, maskpt))
 
     for index, exposure in enumerate(rs.iterate(exposures, False)):
         info = infos[index]
@@ -145,17 +145,14 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
                 box = _union(box, _grid_box(later, wcs, shape, margin))
             if box is None:
                 raise DataError(f"{exposure.label}: does not overlap the output grid")
-            dsum = wsum = None  # the first member's sums are taken over, later ones added
+            dsum = wsum = None
         sci, weights, _ = rs.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
         pmap = rs.pixmap(info.wcs, wcs, sci.shape)
-        _, d, w = drz.drizzle(sci[None], weights, pmap, shape, kernel=kernel, pixfrac=pixfrac,
-                              pixel_scale_ratio=ratio, box=box)
-        if d is not None and dsum is None:
-            dsum, wsum = d[0], w
-        elif d is not None:
-            dsum += d[0]
-            wsum += w
-        del exposure, sci, weights, pmap, d, w
+        # The first member's sums become the group's; later members are drizzled into them.
+        _, dsum, wsum = drz.drizzle(sci[None], weights, pmap, shape, kernel=kernel, pixfrac=pixfrac,
+                                    pixel_scale_ratio=ratio, box=box,
+                                    out=None if dsum is None else (dsum, wsum))
+        del exposure, sci, weights, pmap
     finish()
 
 
