@@ -1,4 +1,4 @@
-"""Small medians inside numba kernels, shared by jump and ramp-fit.
+"""Small medians inside numba kernels, shared by jump, ramp-fit and outlier.
 
 Per-pixel medians of a few values (group differences, integration rates) are taken millions of
 times per exposure; sorting a scratch buffer in place avoids an allocation per pixel.

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from jwcal import dq as _dq
+from jwcal.algorithms.medians import sorted_median
 
 _PAIRWISE_BLOCK = 128  # numpy's pairwise-summation block (PW_BLOCKSIZE)
 _SELECT_SMALL = 16  # ranges this short are finished by insertion sort
@@ -317,17 +318,10 @@ def _nanmedian_stack(stack, out):
                 out[j, i] = np.nan
                 continue
             if m <= _INSERTION_MAX:
-                # Insertion sort in place: no allocation per pixel for the usual few inputs.
-                for a in range(1, m):
-                    v = buf[a]
-                    b = a - 1
-                    while b >= 0 and buf[b] > v:
-                        buf[b + 1] = buf[b]
-                        b -= 1
-                    buf[b + 1] = v
-                s = buf
-            else:
-                s = np.sort(buf[:m])
+                # Sorted in place: no allocation per pixel for the usual few inputs.
+                out[j, i] = sorted_median(buf, m)
+                continue
+            s = np.sort(buf[:m])
             h = m // 2
             out[j, i] = s[h] if m % 2 == 1 else 0.5 * (s[h - 1] + s[h])
 
