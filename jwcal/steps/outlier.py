@@ -25,7 +25,6 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from jwcal import dq
 from jwcal.algorithms import outlier as alg
 from jwcal.algorithms import resample as drz
 from jwcal.errors import DataError, UnsupportedError, UsageError
@@ -38,7 +37,6 @@ log = logging.getLogger("jwcal")
 KERNELS = ("square", "point", "turbo")
 #: Bytes of one row block of all groups read back for the median.
 BLOCK_BYTES = 32 << 20
-FLAG = dq.OUTLIER | dq.DO_NOT_USE
 
 
 def parse_pair(text: str | tuple, name: str) -> tuple[float, float]:
