@@ -80,6 +80,31 @@ def _interp_pixmap(pixmap, x, y):
 
 
 @njit(cache=True, inline="always")
+def _clamped_integral(xa, xb, ua, ub):
+    """∫ clamp(u, 0, 1) dx over [xa, xb] (xa < xb), u linear from ua at xa to ub at xb."""
+    width = xb - xa
+    if ua <= 0.0 and ub <= 0.0:
+        return 0.0
+    if ua >= 1.0 and ub >= 1.0:
+        return width
+    if 0.0 <= ua <= 1.0 and 0.0 <= ub <= 1.0:
+        return 0.5 * width * (ua + ub)
+    # u crosses 0 and/or 1 inside the interval (so ua != ub): three pieces, each linear or constant.
+    slope = (ub - ua) / width
+    t0 = min(max(xa - ua / slope, xa), xb)
+    t1 = min(max(xa + (1.0 - ua) / slope, xa), xb)
+    lo, hi = min(t0, t1), max(t0, t1)
+    total = 0.0
+    if lo > xa:
+        total += (lo - xa) * min(max(ua + slope * (0.5 * (lo - xa)), 0.0), 1.0)
+    if hi > lo:
+        total += (hi - lo) * min(max(ua + slope * (0.5 * (lo + hi) - xa), 0.0), 1.0)
+    if xb > hi:
+        total += (xb - hi) * min(max(ua + slope * (0.5 * (hi + xb) - xa), 0.0), 1.0)
+    return total
+
+
+@njit(cache=True, inline="always")
 def _strip_integral(x1, y1, x2, y2):
     """Signed ∫ clamp(y, 0, 1) dx along the segment (x1, y1)→(x2, y2), over 0 ≤ x ≤ 1.
 
@@ -95,29 +120,9 @@ def _strip_integral(x1, y1, x2, y2):
     if x1 >= 1.0 or x2 <= 0.0:
         return 0.0
     m = (y2 - y1) / (x2 - x1)
-    c = y1 - m * x1
     xa = max(x1, 0.0)
     xb = min(x2, 1.0)
-    ya = m * xa + c
-    yb = m * xb + c
-    if ya <= 0.0 and yb <= 0.0:
-        return 0.0
-    if ya >= 1.0 and yb >= 1.0:
-        return sign * (xb - xa)
-    if 0.0 <= ya <= 1.0 and 0.0 <= yb <= 1.0:
-        return sign * 0.5 * (xb - xa) * (ya + yb)
-    # The line crosses y = 0 and/or y = 1 inside [xa, xb]: three pieces, each linear or constant.
-    t0 = min(max(-c / m, xa), xb)
-    t1 = min(max((1.0 - c) / m, xa), xb)
-    lo, hi = min(t0, t1), max(t0, t1)
-    total = 0.0
-    if lo > xa:
-        total += (lo - xa) * min(max(m * 0.5 * (xa + lo) + c, 0.0), 1.0)
-    if hi > lo:
-        total += (hi - lo) * min(max(m * 0.5 * (lo + hi) + c, 0.0), 1.0)
-    if xb > hi:
-        total += (xb - hi) * min(max(m * 0.5 * (hi + xb) + c, 0.0), 1.0)
-    return sign * total
+    return sign * _clamped_integral(xa, xb, y1 + m * (xa - x1), y1 + m * (xb - x1))
 
 
 @njit(cache=True, inline="always")
@@ -150,31 +155,6 @@ def _add(dsum, wsum, chans, j, i, jj, ii, dow, iscale):
 #: Largest drop bounding box (output pixels per side) handled by the column sweep of
 #: :func:`_square_drop`; larger drops (a much finer output grid) go cell by cell.
 _SWEEP_CELLS = 6
-
-
-@njit(cache=True, inline="always")
-def _clamped_integral(xa, xb, ua, ub):
-    """∫ clamp(u, 0, 1) dx over [xa, xb] (xa < xb), u linear from ua at xa to ub at xb."""
-    width = xb - xa
-    if ua <= 0.0 and ub <= 0.0:
-        return 0.0
-    if ua >= 1.0 and ub >= 1.0:
-        return width
-    if 0.0 <= ua <= 1.0 and 0.0 <= ub <= 1.0:
-        return 0.5 * width * (ua + ub)
-    # u crosses 0 and/or 1 inside the interval (so ua != ub): three pieces, each linear or constant.
-    slope = (ub - ua) / width
-    t0 = min(max(xa - ua / slope, xa), xb)
-    t1 = min(max(xa + (1.0 - ua) / slope, xa), xb)
-    lo, hi = min(t0, t1), max(t0, t1)
-    total = 0.0
-    if lo > xa:
-        total += (lo - xa) * min(max(ua + slope * (0.5 * (lo - xa)), 0.0), 1.0)
-    if hi > lo:
-        total += (hi - lo) * min(max(ua + slope * (0.5 * (lo + hi) - xa), 0.0), 1.0)
-    if xb > hi:
-        total += (xb - hi) * min(max(ua + slope * (0.5 * (hi + xb) - xa), 0.0), 1.0)
-    return total
 
 
 @njit(cache=True, inline="always")
