@@ -197,6 +197,59 @@ def _sweep_areas(xo, yo, ii0, jj0, area, nrows, ncols):
 
 
 @njit(cache=True, inline="always")
+def _mean_relu(a, b):
+    """Mean of max(u, 0) over u linear from a to b."""
+    if a >= 0.0 and b >= 0.0:
+        return 0.5 * (a + b)
+    if a <= 0.0 and b <= 0.0:
+        return 0.0
+    # One sign change: only the positive part counts; its length is p / (p - n) of the whole.
+    p = max(a, b)
+    return p * p / (2.0 * (p - min(a, b)))
+
+
+@njit(cache=True, inline="always")
+def _edge_below_left(x1, y1, x2, y2):
+    """Share of edge (x1, y1)→(x2, y2) in the signed area of a polygon inside x < 0, y < 0.
+
+    The quadrant area is ∮ min(x, 0) d min(y, 0) over the boundary (the clamp is a retraction onto
+    the quadrant, which keeps winding numbers inside it).
+    """
+    if y1 >= 0.0 and y2 >= 0.0:
+        return 0.0
+    if y1 > 0.0:
+        x1 -= y1 / (y2 - y1) * (x2 - x1)
+        y1 = 0.0
+    elif y2 > 0.0:
+        x2 = x1 - y1 / (y2 - y1) * (x2 - x1)
+        y2 = 0.0
+    return -(y2 - y1) * _mean_relu(-x1, -x2)
+
+
+@njit(cache=True, inline="always")
+def _areas_2x2(xo, yo, xc, yc):
+    """Areas of a convex quadrilateral in the four cells around the grid node (xc, yc).
+
+    The quadrilateral must lie inside the 2x2 cells. Returns the areas (lower left, lower right,
+    upper left, upper right), from the signed areas left of xc, below yc and both (Green's theorem
+    with clamped coordinates), so each needs a few flops per edge.
+    """
+    # Exact (Sterbenz): corners lie within two pixels of the node, so all that follows is O(1).
+    x0, x1, x2, x3 = xo[0] - xc, xo[1] - xc, xo[2] - xc, xo[3] - xc
+    y0, y1, y2, y3 = yo[0] - yc, yo[1] - yc, yo[2] - yc, yo[3] - yc
+    signed = 0.5 * ((x2 - x0) * (y3 - y1) - (x3 - x1) * (y2 - y0))
+    left = -((y1 - y0) * _mean_relu(-x0, -x1) + (y2 - y1) * _mean_relu(-x1, -x2)
+             + (y3 - y2) * _mean_relu(-x2, -x3) + (y0 - y3) * _mean_relu(-x3, -x0))
+    below = ((x1 - x0) * _mean_relu(-y0, -y1) + (x2 - x1) * _mean_relu(-y1, -y2)
+             + (x3 - x2) * _mean_relu(-y2, -y3) + (x0 - x3) * _mean_relu(-y3, -y0))
+    both = (_edge_below_left(x0, y0, x1, y1) + _edge_below_left(x1, y1, x2, y2)
+            + _edge_below_left(x2, y2, x3, y3) + _edge_below_left(x3, y3, x0, y0))
+    sign = 1.0 if signed >= 0.0 else -1.0
+    return (sign * both, sign * (below - both), sign * (left - both),
+            sign * (signed - left - below + both))
+
+
+@njit(cache=True, inline="always")
 def _square_drop(xo, yo, wt, dsum, wsum, chans, j, i, iscale, area):
     """Spread input pixel (j, i) over the output pixels its quadrilateral (xo, yo) overlaps.
 
@@ -208,10 +261,24 @@ def _square_drop(xo, yo, wt, dsum, wsum, chans, j, i, iscale, area):
     if jaco == 0.0:
         return
     # Scalar min/max: ndarray.min() on four values costs more than the whole overlap in numba.
-    ii0 = max(_nint(min(min(xo[0], xo[1]), min(xo[2], xo[3]))), 0)
-    ii1 = min(_nint(max(max(xo[0], xo[1]), max(xo[2], xo[3]))), w - 1)
-    jj0 = max(_nint(min(min(yo[0], yo[1]), min(yo[2], yo[3]))), 0)
-    jj1 = min(_nint(max(max(yo[0], yo[1]), max(yo[2], yo[3]))), h - 1)
+    ii0 = _nint(min(min(xo[0], xo[1]), min(xo[2], xo[3])))
+    ii1 = _nint(max(max(xo[0], xo[1]), max(xo[2], xo[3])))
+    jj0 = _nint(min(min(yo[0], yo[1]), min(yo[2], yo[3])))
+    jj1 = _nint(max(max(yo[0], yo[1]), max(yo[2], yo[3])))
+    if ii1 == ii0 + 1 and jj1 == jj0 + 1 and ii0 >= 0 and jj0 >= 0 and ii1 < w and jj1 < h:
+        # Most drops of a grid about as fine as the input's: 2x2 cells, well inside the output.
+        lower_left, lower_right, upper_left, upper_right = _areas_2x2(xo, yo, ii0 + 0.5, jj0 + 0.5)
+        scale = wt / jaco
+        if lower_left > 0.0:
+            _add(dsum, wsum, chans, j, i, jj0, ii0, lower_left * scale, iscale)
+        if lower_right > 0.0:
+            _add(dsum, wsum, chans, j, i, jj0, ii1, lower_right * scale, iscale)
+        if upper_left > 0.0:
+            _add(dsum, wsum, chans, j, i, jj1, ii0, upper_left * scale, iscale)
+        if upper_right > 0.0:
+            _add(dsum, wsum, chans, j, i, jj1, ii1, upper_right * scale, iscale)
+        return
+    ii0, ii1, jj0, jj1 = max(ii0, 0), min(ii1, w - 1), max(jj0, 0), min(jj1, h - 1)
     nrows, ncols = jj1 - jj0 + 1, ii1 - ii0 + 1
     if nrows <= 0 or ncols <= 0:
         return

@@ -334,3 +334,27 @@ def test_drizzle_adds_into_given_sums(image):
     np.testing.assert_allclose(sums[1], w1 + w2, rtol=1e-14, atol=1e-14)
     with pytest.raises(ValueError, match="box's shape"):
         alg.drizzle(data[None], weights, pixmap, shape, box=box, out=(d1[:, 1:], w1[1:]))
+
+
+def test_two_by_two_areas_match_a_polygon_clipping_reference_cell_by_cell():
+    rng = np.random.default_rng(5)
+    checked = 0
+    for _ in range(400):
+        m = rng.uniform(-0.3, 0.3, (2, 2)) + np.eye(2) * rng.uniform(0.7, 1.0)
+        if abs(np.linalg.det(m)) < 0.05:
+            continue
+        corners = np.array([[-0.5, 0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]]) @ m.T
+        if rng.uniform() < 0.5:
+            corners = corners[::-1]  # either orientation
+        node = rng.uniform(-0.4, 0.4, 2) + np.array([1000.5, 2000.5])
+        xo, yo = corners[:, 0] + node[0], corners[:, 1] + node[1]
+        if not (node[0] - 1 < xo.min() and xo.max() < node[0] + 1 and node[1] - 1 < yo.min()
+                and yo.max() < node[1] + 1):
+            continue  # the 2x2 path is only taken for drops inside the four cells
+        checked += 1
+        areas = alg._areas_2x2(xo, yo, node[0], node[1])
+        for value, (dx, dy) in zip(areas, ((-1, -1), (0, -1), (-1, 0), (0, 0)), strict=True):
+            # the reference in coordinates relative to the node: its shoelace loses digits at x ~ 1000
+            expected = _clipped_area_reference(xo - node[0], yo - node[1], dx, dy)
+            assert value == pytest.approx(expected, abs=1e-13)
+    assert checked > 200
