@@ -23,7 +23,7 @@ _OFFSET_INTEGERS = {
     (8, -128.0): np.int8,
 }
 
-_CHUNK_BYTES = 16 << 20
+_CHUNK_BYTES = 1 << 20  # see docs/decisions.md, "I/O for outlier, round 3"
 
 
 def decode_image(buffer, layout: Layout) -> np.ndarray:
