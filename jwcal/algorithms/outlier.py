@@ -16,81 +16,11 @@ from numba import njit, prange
 from jwcal import dq as _dq
 from jwcal.algorithms.medians import sorted_median
 
-_PAIRWISE_BLOCK = 128  # numpy's pairwise-summation block (PW_BLOCKSIZE)
 _SELECT_SMALL = 16  # ranges this short are finished by insertion sort
-
-
-@njit(cache=True, inline="always")
-def _term(a, i, centre, square):
-    v = a[i] - centre if square else a[i]
-    return v * v if square else v
-
-
-@njit(cache=True)
-def _block_sum(a, lo, n, centre, square):
-    # numpy's pairwise-summation leaf: plain loop below 8 values, else 8 accumulators.
-    if n < 8:
-        s = -0.0
-        for i in range(lo, lo + n):
-            s += _term(a, i, centre, square)
-        return s
-    r0, r1 = _term(a, lo, centre, square), _term(a, lo + 1, centre, square)
-    r2, r3 = _term(a, lo + 2, centre, square), _term(a, lo + 3, centre, square)
-    r4, r5 = _term(a, lo + 4, centre, square), _term(a, lo + 5, centre, square)
-    r6, r7 = _term(a, lo + 6, centre, square), _term(a, lo + 7, centre, square)
-    end = lo + n - n % 8
-    i = lo + 8
-    while i < end:
-        r0 += _term(a, i, centre, square)
-        r1 += _term(a, i + 1, centre, square)
-        r2 += _term(a, i + 2, centre, square)
-        r3 += _term(a, i + 3, centre, square)
-        r4 += _term(a, i + 4, centre, square)
-        r5 += _term(a, i + 5, centre, square)
-        r6 += _term(a, i + 6, centre, square)
-        r7 += _term(a, i + 7, centre, square)
-        i += 8
-    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < lo + n:
-        s += _term(a, i, centre, square)
-        i += 1
-    return s
-
-
-@njit(cache=True)
-def _pairwise_sum(a, n, centre, square):
-    # Σ a[:n], or Σ (a - centre)² when square, in numpy's pairwise order (blocks of at most 128,
-    # halves split at multiples of 8): bit-identical to ndarray.sum/mean/std of the same values.
-    # The recursion runs on an explicit stack (state 0: split, 1: left pending, 2: right pending).
-    los = np.empty(64, np.int64)
-    counts = np.empty(64, np.int64)
-    states = np.zeros(64, np.int64)
-    partial = np.empty(64)
-    sp = 0
-    los[0], counts[0] = 0, n
-    while True:
-        lo, cnt = los[sp], counts[sp]
-        if cnt > _PAIRWISE_BLOCK and states[sp] == 0:
-            states[sp] = 1
-            half = cnt // 2
-            half -= half % 8
-            sp += 1
-            los[sp], counts[sp], states[sp] = lo, half, 0
-            continue
-        value = _block_sum(a, lo, cnt, centre, square)
-        sp -= 1
-        while sp >= 0 and states[sp] == 2:  # both halves done: add and go up
-            value = partial[sp] + value
-            sp -= 1
-        if sp < 0:
-            return value
-        partial[sp] = value  # left half done: now the right half
-        states[sp] = 2
-        half = counts[sp] // 2
-        half -= half % 8
-        lo, cnt = los[sp] + half, counts[sp] - half
-        sp += 1
-        los[sp], counts[sp], states[sp] = lo, cnt, 0
+_CHUNK = 16384  # values per chunk of the parallel passes
+_SAMPLE = 16384  # values sampled to bracket the median (Floyd-Rivest)
+_SAMPLE_MARGIN = 512  # sample ranks on each side of the sample median (about 8 binomial sigmas)
+_SMALL = 4 * _SAMPLE  # up to this many values the medians come from full selections
 
 
 @njit(cache=True)
@@ -137,86 +67,236 @@ def _select(w, edge, t):
     return w[t]
 
 
-_SAMPLE = 16384  # values sampled to bracket a rank before one counting pass (Floyd-Rivest)
-_SAMPLE_MARGIN = 512  # sample ranks on each side of the expected one (about 8 binomial sigmas)
+@njit(cache=True, fastmath={"reassoc", "nsz"})
+def _chunk_stats(flat, lo, hi, skip_zero, vlo, vhi, shift, low):
+    # (kept, Σ(v-shift), Σ(v-shift)², kept < low) over flat[lo:hi]; v is kept when vlo <= v <= vhi
+    # (and v != 0 with skip_zero). Branch-free and reassociable: the compiler vectorizes it.
+    k = 0
+    below = 0
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(lo, hi):
+        v = np.float64(flat[i])
+        keep = (vlo <= v) & (v <= vhi) & ((v != 0.0) | (not skip_zero))
+        d = v - shift if keep else 0.0
+        k += keep
+        below += keep & (v < low)
+        s1 += d
+        s2 += d * d
+    return k, s1, s2, below
+
+
+@njit(cache=True, parallel=True)
+def _stats_pass(flat, skip_zero, vlo, vhi, shift, low, stats):
+    # One read-only parallel pass: stats[c] = _chunk_stats of chunk c.
+    for c in prange(stats.shape[0]):
+        lo = c * _CHUNK
+        hi = min(lo + _CHUNK, flat.size)
+        k, s1, s2, below = _chunk_stats(flat, lo, hi, skip_zero, vlo, vhi, shift, low)
+        stats[c, 0] = k
+        stats[c, 1] = s1
+        stats[c, 2] = s2
+        stats[c, 3] = below
+
+
+@njit(cache=True, parallel=True)
+def _gather_pass(flat, skip_zero, low, high, inside, icap, counts):
+    # The values in [low, high] (non-zero with skip_zero) of chunk c go to inside[c*icap:], at most
+    # icap of them; counts[c] is how many there were (more than icap: the chunk overflowed).
+    for c in prange(counts.size):
+        lo = c * _CHUNK
+        ib = c * icap
+        g = 0
+        for i in range(lo, min(lo + _CHUNK, flat.size)):
+            v = np.float64(flat[i])
+            if low <= v <= high and not (skip_zero and v == 0.0):
+                if g < icap:
+                    inside[ib + g] = v
+                g += 1
+        counts[c] = g
 
 
 @njit(cache=True)
-def _full_select(data, m, t0, t1):
-    w = data[:m].copy()
+def _gather(inside, counts, icap):
+    # The values gathered per chunk (counts[c] of them at inside[c*icap:]) in one contiguous array.
+    out = np.empty(counts.sum())
+    k = 0
+    for c in range(counts.size):
+        out[k:k + counts[c]] = inside[c * icap:c * icap + counts[c]]
+        k += counts[c]
+    return out
+
+
+@njit(cache=True)
+def _median_of(values):
+    # Median of values (size >= 1), reordering them.
+    m = values.size
     edge = np.zeros(m + 1, dtype=np.bool_)
     edge[0] = True
     edge[m] = True
-    return _select(w, edge, t0), _select(w, edge, t1)
+    h = m // 2
+    high = _select(values, edge, h)
+    return high if m % 2 == 1 else (_select(values, edge, h - 1) + high) / 2.0
 
 
 @njit(cache=True)
-def _rank_values(data, m, t0, t1):
-    # Values of ranks t0 <= t1 of data[:m] (sorted order), data untouched. A regular sample
-    # brackets the ranks; one pass counts the values under the bracket and gathers those inside,
-    # and only that small set is partitioned. Falls back to a full copy if the bracket misses.
-    if m <= 4 * _SAMPLE:
-        return _full_select(data, m, t0, t1)
-    step = m // _SAMPLE
-    sample = np.empty(_SAMPLE)
-    for k in range(_SAMPLE):
-        sample[k] = data[k * step]
-    sample.sort()
-    a = t0 * _SAMPLE // m - _SAMPLE_MARGIN
-    b = t1 * _SAMPLE // m + _SAMPLE_MARGIN
-    low = sample[a] if a >= 0 else -np.inf
-    high = sample[b] if b < _SAMPLE else np.inf
-    capacity = 4 * (b - a) * step + 4096
-    inside = np.empty(capacity)
-    below = 0
-    n = 0
-    for i in range(m):
-        v = data[i]
-        if v < low:
-            below += 1
-        elif v <= high:
-            if n < capacity:
-                inside[n] = v
-            n += 1
-    if n > capacity or t0 < below or t1 >= below + n:
-        return _full_select(data, m, t0, t1)
-    edge = np.zeros(n + 1, dtype=np.bool_)
-    edge[0] = True
-    edge[n] = True
-    return _select(inside, edge, t0 - below), _select(inside, edge, t1 - below)
-
-
-@njit(cache=True)
-def _clipped_mean(values, sigma, maxiters, skip_zero):
-    # values: any float array, C order. Kept values are compacted in place in their original order,
-    # so the sums are numpy's on the same sequence.
-    flat = values.ravel()
-    data = np.empty(flat.size)
-    m = 0
+def _kept_values(flat, skip_zero, vlo, vhi, m):
+    # The m kept values of flat (see _clip_pass), in order.
+    out = np.empty(m)
+    k = 0
     for i in range(flat.size):
         v = np.float64(flat[i])
+        if vlo <= v <= vhi and not (skip_zero and v == 0.0):
+            out[k] = v
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def _sample(flat, skip_zero):
+    # A regular sample (at most _SAMPLE) of the finite, with skip_zero non-zero, values; sorted.
+    step = max(flat.size // _SAMPLE, 1)
+    sample = np.empty(min(flat.size, _SAMPLE))
+    ns = 0
+    for k in range(sample.size):
+        v = np.float64(flat[k * step])
         if np.isfinite(v) and not (skip_zero and v == 0.0):
-            data[m] = v
-            m += 1
-    for _ in range(maxiters):
-        if m == 0:
-            break
+            sample[ns] = v
+            ns += 1
+    return np.sort(sample[:ns])
+
+
+_BIG = float(np.finfo(np.float64).max)
+
+
+def _order(v: float) -> int:
+    """Integer key of a float64 that sorts like the float (-0.0 and 0.0 share 0)."""
+    bits = int(np.float64(v).view(np.int64))
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _unorder(key: int) -> float:
+    """Return the float64 of an :func:`_order` key."""
+    bits = key if key >= 0 else (-key) | (1 << 63)
+    return float(np.array([bits], dtype=np.uint64).view(np.float64)[0])
+
+
+def _kept_interval(centres, limits, inner: float) -> tuple[float, float]:
+    """Smallest and largest finite floats ``v`` with ``abs(v - c) <= l`` for every clip ``(c, l)``.
+
+    ``fl(abs(v - c))`` falls then rises with ``v``, so each clip keeps an interval of floats and all
+    of them keep the intersection; ``inner`` is a float all keep. Its ends are found by bisection on
+    the float order, so testing ``lo <= v <= hi`` decides exactly as the clips one after the other
+    would. Returns (inf, -inf) if ``inner`` is not kept.
+    """
+    def kept(v):
+        return all(abs(v - c) <= lim for c, lim in zip(centres, limits, strict=True))
+
+    if not kept(inner) or not -_BIG <= inner <= _BIG:
+        return math.inf, -math.inf
+    ends = []
+    for far in (-_BIG, _BIG):
+        if kept(far):
+            ends.append(far)
+            continue
+        out, keep = _order(far), _order(inner)  # out fails, keep passes
+        while abs(out - keep) > 1:
+            mid = (out + keep) // 2
+            if kept(_unorder(mid)):
+                keep = mid
+            else:
+                out = mid
+        ends.append(_unorder(keep))
+    return ends[0], ends[1]
+
+
+class _Bracket:
+    """The values of ranks ``[below, below + part.size)`` of the finite (non-zero) values, for medians.
+
+    Built once from a regular sample and one gathering pass. A later kept set is an interval of
+    floats, so its sorted order is: its ``kept_below`` values under the bracket, then the part's values
+    inside the interval, then the rest; a median rank that falls in the middle piece is a selection in
+    ``part``, which keeps its partial order (``edge``) from one clip to the next.
+    """
+
+    def __init__(self, flat, skip_zero, sample):
+        self.part = None
+        self.low, self.high = math.inf, -math.inf
+        ns = sample.size
+        if flat.size <= _SMALL or ns < 4 * _SAMPLE_MARGIN:
+            return
+        low, high = float(sample[(ns - 1) // 2 - _SAMPLE_MARGIN]), float(sample[ns // 2 + _SAMPLE_MARGIN])
+        nchunks = (flat.size + _CHUNK - 1) // _CHUNK
+        icap = 1024 + 4 * (2 * _SAMPLE_MARGIN + 1) * _CHUNK // ns
+        inside = np.empty(nchunks * icap)
+        counts = np.zeros(nchunks, np.int64)
+        _gather_pass(flat, skip_zero, low, high, inside, icap, counts)
+        if counts.max() >= icap:
+            return
+        self.part = _gather(inside, counts, icap)
+        self.edge = np.zeros(self.part.size + 1, dtype=np.bool_)
+        self.edge[0] = self.edge[-1] = True
+        self.low, self.high = low, high
+
+    def median(self, m, kept_below, vlo, vhi):
+        """Median of the ``m`` kept values, or None when its ranks are not in the part."""
+        if self.part is None:
+            return None
+        first, end = _count_range(self.part, vlo, vhi)  # the part's kept values: ranks [first, end)
         h = m // 2
-        low, high = _rank_values(data, m, h - 1 + m % 2, h)
-        centre = high if m % 2 == 1 else (low + high) / 2.0
-        mean = _pairwise_sum(data, m, 0.0, False) / m
-        limit = sigma * np.sqrt(_pairwise_sum(data, m, mean, True) / m)
-        k = 0
-        for i in range(m):
-            v = data[i]
-            if abs(v - centre) <= limit:
-                if k != i:
-                    data[k] = v
-                k += 1
-        if k == m:
-            break
-        m = k
-    return _pairwise_sum(data, m, 0.0, False) / m if m else np.nan
+        ranks = (h,) if m % 2 else (h - 1, h)
+        if not all(0 <= r - kept_below < end - first for r in ranks):
+            return None
+        values = [_select(self.part, self.edge, first + r - kept_below) for r in ranks]
+        return values[0] if m % 2 else (values[0] + values[1]) / 2.0
+
+
+@njit(cache=True)
+def _count_range(values, vlo, vhi):
+    # (count of values < vlo, count of values <= vhi)
+    a = 0
+    b = 0
+    for v in values:
+        a += v < vlo
+        b += v <= vhi
+    return a, b
+
+
+def _clipped_mean(values, sigma, maxiters, skip_zero):
+    """Sigma-clipped mean of the finite (and with ``skip_zero`` non-zero) values of a C-ordered float array.
+
+    Clips never copy data: the values kept by the clips so far are one interval of floats
+    (:func:`_kept_interval`), and each iteration is one parallel read-only pass returning the count and
+    shifted sums (mean and variance) of the values in it; medians come from a bracket gathered once
+    (:class:`_Bracket`), or from a copy of the kept values when the bracket cannot tell.
+    """
+    flat = values.ravel()
+    stats = np.zeros((max((flat.size + _CHUNK - 1) // _CHUNK, 1), 4))
+    sample = _sample(flat, skip_zero)
+    bracket = _Bracket(flat, skip_zero, sample)
+    shift = float(sample[sample.size // 2]) if sample.size else 0.0
+    centres, limits = [], []
+    vlo, vhi = -_BIG, _BIG
+    m = -1
+    for it in range(maxiters + 1):
+        _stats_pass(flat, skip_zero, vlo, vhi, shift, bracket.low, stats)
+        kept = int(stats[:, 0].sum())
+        if kept == 0:
+            return math.nan
+        s1 = float(stats[:, 1].sum()) / kept
+        mean = shift + s1
+        if kept == m or it == maxiters:
+            return mean
+        m = kept
+        var = max(float(stats[:, 2].sum()) / m - s1 * s1, 0.0)
+        centre = bracket.median(m, int(stats[:, 3].sum()), vlo, vhi)
+        if centre is None:
+            centre = _median_of(_kept_values(flat, skip_zero, vlo, vhi, m))
+        centres.append(centre)
+        limits.append(sigma * math.sqrt(var))
+        vlo, vhi = _kept_interval(centres, limits, centre)
+        shift = centre
+    return math.nan
 
 
 def clipped_mean(values, *, sigma: float = 3.0, maxiters: int = 5) -> float:
