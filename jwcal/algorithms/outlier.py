@@ -109,7 +109,8 @@ def _gather_pass(flat, skip_zero, low, high, inside, icap, counts):
         g = 0
         for i in range(lo, min(lo + _CHUNK, flat.size)):
             v = np.float64(flat[i])
-            if low <= v <= high and not (skip_zero and v == 0.0):
+            inb = (low <= v) & (v <= high) & ((v != 0.0) | (not skip_zero))  # one rarely taken branch
+            if inb:
                 if g < icap:
                     inside[ib + g] = v
                 g += 1
