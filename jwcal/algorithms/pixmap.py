@@ -54,16 +54,29 @@ def spline_slopes(knots, values):
     lower[2:-1], diag[2:-1], upper[2:-1] = h[2:], 2.0 * (h[1:-1] + h[2:]), h[1:-1]
     diag[1], upper[1] = d0, h[0]
     lower[-1], diag[-1] = d1, h[-2]
-    for i in range(2, n):  # forward elimination
-        f = lower[i] / diag[i - 1]
-        diag[i] -= f * upper[i - 1]
-        rhs[i] -= f * rhs[i - 1]
     m = np.empty_like(y)
-    m[-1] = rhs[-1] / diag[-1]
-    for i in range(n - 2, 0, -1):
-        m[i] = (rhs[i] - upper[i] * m[i + 1]) / diag[i]
+    _tridiagonal(lower[1:], diag[1:], upper[1:], np.ascontiguousarray(rhs[1:]), m[1:])
     m[0] = (b0 - d0 * m[1]) / h[1]
     return m
+
+
+@njit(cache=True)
+def _tridiagonal(lower, diag, upper, rhs, out):
+    # Solve the tridiagonal system lower[i] x[i-1] + diag[i] x[i] + upper[i] x[i+1] = rhs[i] (rows
+    # i = 0..n-1, lower[0] and upper[n-1] unused) for every column of rhs (n, m) into out (n, m), by
+    # Gaussian elimination without pivoting (the system must not need it); diag and rhs are
+    # overwritten.
+    n, ncol = rhs.shape
+    for i in range(1, n):
+        f = lower[i] / diag[i - 1]
+        diag[i] -= f * upper[i - 1]
+        for c in range(ncol):
+            rhs[i, c] -= f * rhs[i - 1, c]
+    for c in range(ncol):
+        out[n - 1, c] = rhs[n - 1, c] / diag[n - 1]
+    for i in range(n - 2, -1, -1):
+        for c in range(ncol):
+            out[i, c] = (rhs[i, c] - upper[i] * out[i + 1, c]) / diag[i]
 
 
 def hermite_weights(knots, positions):
@@ -105,29 +118,30 @@ def _fill(grid, dx, dy, dxy, xcell, xw, ycell, yw, out):
     ``grid``, ``dx`` (d/dx), ``dy`` (d/dy), ``dxy`` have shape (c, ky, kx); ``xcell``/``xw`` and
     ``ycell``/``yw`` are :func:`hermite_weights` of the nx columns and ny rows; ``out`` has shape
     (ny, nx, c) and is overwritten. First each knot row is interpolated along x (values and
-    y-slopes), then every output row along y.
+    y-slopes), stored like an output row (pixel-major, channel-minor), then every output row is
+    one contiguous combination of two such rows: a loop the compiler vectorizes.
     """
     nc, ky, _kx = grid.shape
     nx = xcell.size
     ny = ycell.size
-    along = np.empty((nc, ky, nx))   # spline along x of the knot rows
-    slope = np.empty((nc, ky, nx))   # its d/dy
+    along = np.empty((ky, nx * nc))   # spline along x of the knot rows
+    slope = np.empty((ky, nx * nc))   # its d/dy
     for r in prange(ky):
-        for c in range(nc):
-            for i in range(nx):
-                k = xcell[i]
-                w0, w1, w2, w3 = xw[i, 0], xw[i, 1], xw[i, 2], xw[i, 3]
-                along[c, r, i] = (w0 * grid[c, r, k] + w1 * dx[c, r, k]
-                                  + w2 * grid[c, r, k + 1] + w3 * dx[c, r, k + 1])
-                slope[c, r, i] = (w0 * dy[c, r, k] + w1 * dxy[c, r, k]
-                                  + w2 * dy[c, r, k + 1] + w3 * dxy[c, r, k + 1])
+        for i in range(nx):
+            k = xcell[i]
+            w0, w1, w2, w3 = xw[i, 0], xw[i, 1], xw[i, 2], xw[i, 3]
+            for c in range(nc):
+                along[r, i * nc + c] = (w0 * grid[c, r, k] + w1 * dx[c, r, k]
+                                        + w2 * grid[c, r, k + 1] + w3 * dx[c, r, k + 1])
+                slope[r, i * nc + c] = (w0 * dy[c, r, k] + w1 * dxy[c, r, k]
+                                        + w2 * dy[c, r, k + 1] + w3 * dxy[c, r, k + 1])
+    flat = out.reshape(ny, nx * nc)
     for j in prange(ny):
         r = ycell[j]
         w0, w1, w2, w3 = yw[j, 0], yw[j, 1], yw[j, 2], yw[j, 3]
-        for i in range(nx):
-            for c in range(nc):
-                out[j, i, c] = (w0 * along[c, r, i] + w1 * slope[c, r, i]
-                                + w2 * along[c, r + 1, i] + w3 * slope[c, r + 1, i])
+        a0, s0, a1, s1, row = along[r], slope[r], along[r + 1], slope[r + 1], flat[j]
+        for q in range(nx * nc):
+            row[q] = w0 * a0[q] + w1 * s0[q] + w2 * a1[q] + w3 * s1[q]
 
 
 def interpolate_grid(xs, ys, values, shape):

@@ -20,6 +20,18 @@ def test_slopes_match_scipy_not_a_knot_cubic_spline(last):
     np.testing.assert_allclose(alg.spline_slopes(x, y), expected, rtol=0, atol=1e-12 * np.abs(expected).max())
 
 
+def test_tridiagonal_kernel_matches_a_dense_solve():
+    rng = np.random.default_rng(7)
+    n = 9
+    lower, upper = rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 1.5, n)
+    diag = rng.uniform(4.0, 5.0, n)  # diagonally dominant: no pivoting needed
+    rhs = rng.normal(size=(n, 3))
+    dense = np.diag(diag) + np.diag(lower[1:], -1) + np.diag(upper[:-1], 1)
+    out = np.full((n, 3), np.nan)
+    alg._tridiagonal(lower, diag.copy(), upper, rhs.copy(), out)
+    np.testing.assert_allclose(out, np.linalg.solve(dense, rhs), rtol=1e-13, atol=1e-14)
+
+
 def test_slopes_need_four_knots():
     with pytest.raises(ValueError, match="4 knots"):
         alg.spline_slopes(np.arange(3.0), np.zeros((3, 1)))
