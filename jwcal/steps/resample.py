@@ -18,6 +18,7 @@ from jwcal import dq
 from jwcal.algorithms import pixmap as pixmap_alg
 from jwcal.algorithms import resample as alg
 from jwcal.algorithms import tanwcs
+from jwcal.algorithms import weights as weights_alg
 from jwcal.errors import DataError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
@@ -421,30 +422,27 @@ def input_arrays(exposure: Exposure, *, bad_bits: int, weight_type: str | None):
     VAR_* name to its array. A background level (BKGLEVEL with BKGSUB false) is subtracted.
     """
     sci = np.asarray(exposure["SCI"].data, dtype=np.float32)
-    good = np.isfinite(sci)
-    if "ERR" in exposure:
-        good &= np.isfinite(exposure["ERR"].data)
+    checks = [exposure["ERR"].data] if "ERR" in exposure else []
     variances = {}
     for name in VARIANCES:
         if name in exposure:
-            var = np.asarray(exposure[name].data, dtype=np.float32)
-            variances[name] = var
-            good &= np.isfinite(var)
-    if "DQ" in exposure and bad_bits:
-        good &= (np.asarray(exposure["DQ"].data).astype(np.uint32) & np.uint32(bad_bits)) == 0
+            variances[name] = np.asarray(exposure[name].data, dtype=np.float32)
+    checks += list(variances.values())
+    dq = exposure["DQ"].data if "DQ" in exposure and bad_bits else None
     primary = exposure.peek_primary()
     if weight_type == "ivm" and "VAR_RNOISE" in variances:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weights = 1.0 / variances["VAR_RNOISE"]
-        weights[~np.isfinite(weights) | (weights < 0)] = 0.0
+        mode, value = weights_alg.IVM, 1.0
     elif weight_type == "exptime":
         texp = primary.get("TMEASURE", primary.get("EFFEXPTM"))
         if texp is None:
             raise DataError(f"{exposure.label}: weight_type exptime needs TMEASURE or EFFEXPTM")
-        weights = np.full(sci.shape, float(texp), dtype=np.float32)
+        mode, value = weights_alg.CONSTANT, float(texp)
     else:
-        weights = np.ones(sci.shape, dtype=np.float32)
-    weights = np.where(good, weights, 0.0).astype(np.float32)
+        mode, value = weights_alg.CONSTANT, 1.0
+    # The kernel checks float32 values; a float64 ERR could be finite yet overflow float32.
+    weigh = weights_alg.drizzle_weights if all(a.dtype == np.float32 for a in checks) else \
+        weights_alg.drizzle_weights_numpy
+    weights = weigh(sci, checks, dq, bad_bits, mode, value, variances.get("VAR_RNOISE"))
     level = primary.get("BKGLEVEL")
     if level is not None and primary.get("BKGSUB") is False:
         sci = sci - np.float32(level)
