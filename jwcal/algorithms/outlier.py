@@ -513,32 +513,24 @@ def flag_resampled(sci, blot, err, *, backg: float = 0.0, snr=(5.0, 4.0), scale=
 
 
 @njit(cache=True, parallel=True)
-def _mark_dq(outliers, dq, sci, flag, do_not_use, out):
-    ny, nx = dq.shape
-    for j in prange(ny):
-        for i in range(nx):
-            v = dq[j, i] | flag if outliers[j, i] else dq[j, i]
-            if not np.isfinite(sci[j, i]):
-                v |= do_not_use
-            out[j, i] = v
-
-
-@njit(cache=True, parallel=True)
-def _or_not_finite(values, do_not_use, dq):
-    ny, nx = dq.shape
-    for j in prange(ny):
-        for i in range(nx):
-            if not np.isfinite(values[j, i]):
-                dq[j, i] |= do_not_use
-
-
-@njit(cache=True, parallel=True)
-def _nan_where(values, dq, do_not_use, out):
+def _mark(outliers, dq, arrays, flag, do_not_use, dq_out, outs):
+    # One pass, row by row: dq_out = dq | flag at outliers, | do_not_use where any of arrays (a tuple
+    # of float32 images, sci first) is not finite; outs[k] = arrays[k], NaN where dq_out has do_not_use.
     ny, nx = dq.shape
     nan = np.float32(np.nan)
     for j in prange(ny):
         for i in range(nx):
-            out[j, i] = nan if dq[j, i] & do_not_use else values[j, i]
+            dq_out[j, i] = dq[j, i] | flag if outliers[j, i] else dq[j, i]
+        for k in range(len(arrays)):
+            a = arrays[k]
+            for i in range(nx):
+                if not np.isfinite(a[j, i]):
+                    dq_out[j, i] |= do_not_use
+        for k in range(len(arrays)):
+            a = arrays[k]
+            o = outs[k]
+            for i in range(nx):
+                o[j, i] = nan if dq_out[j, i] & do_not_use else a[j, i]
 
 
 def mark_outliers(outliers, dq, sci, others=()):
@@ -568,17 +560,14 @@ def mark_outliers(outliers, dq, sci, others=()):
     dq_in = np.zeros(sci.shape, np.uint32) if dq is None else np.ascontiguousarray(dq, dtype=np.uint32)
     others = [np.ascontiguousarray(a, dtype=np.float32) for a in others]
     outliers = np.ascontiguousarray(outliers, dtype=np.bool_)
-    dnu = np.uint32(_dq.DO_NOT_USE)
     new = np.empty(sci.shape, np.uint32)
-    _mark_dq(outliers, dq_in, sci, np.uint32(_dq.OUTLIER | _dq.DO_NOT_USE), dnu, new)
-    for a in others:
-        _or_not_finite(a, dnu, new)
-    results = []
-    for a in (sci, *others):
-        out = np.empty(a.shape, np.float32)
-        _nan_where(a, new, dnu, out)
-        results.append(out)
-    return new, results[0], results[1:]
+    arrays = (sci, *others)
+    if any(a.shape != sci.shape for a in arrays) or outliers.shape != sci.shape or dq_in.shape != sci.shape:
+        raise ValueError("outliers, dq, sci and others must have one shape")
+    results = tuple(np.empty(sci.shape, np.float32) for _ in arrays)
+    flag, dnu = np.uint32(_dq.OUTLIER | _dq.DO_NOT_USE), np.uint32(_dq.DO_NOT_USE)
+    _mark(outliers, dq_in, arrays, flag, dnu, new, results)
+    return new, results[0], list(results[1:])
 
 
 def flag_median(sci, median, err, *, snr1: float = 5.0):

@@ -347,3 +347,8 @@ def test_flag_median_uses_snr1_times_err():
     sci = np.array([[0, 4.9, 5.1], [0, 0, 0], [0, 0, np.nan]], np.float32)
     err = np.ones_like(sci)
     assert alg.flag_median(sci, median, err).sum() == 1
+
+
+def test_mark_outliers_needs_one_shape():
+    with pytest.raises(ValueError, match="one shape"):
+        alg.mark_outliers(np.zeros((2, 3), bool), None, np.zeros((2, 3)), [np.zeros((3, 2))])
