@@ -380,6 +380,42 @@ class OutputTan(tanwcs.TanSip):
         self.pc = np.array(pc, dtype=np.float64)
         super().__init__(crpix, crval, self.cdelt[0] * self.pc)
 
+    def header_cards(self) -> list:
+        """Return the FITS cards of this grid exactly as astropy's ``WCS.to_header(relax=False)``.
+
+        astropy writes wcslib's keyrecords with 14 significant digits (``%.14G``) and re-reads
+        them, so each value is that rounding of the float; PC elements equal to the unit matrix
+        are omitted and LATPOLE equals CRVAL2 (TAN, LONPOLE 180). MJDREF is not written.
+        Building the cards here keeps ``astropy.wcs`` (~0.16 s to import) out of resample.
+        """
+        from astropy.io import fits
+
+        def number(key, value, comment):
+            return fits.Card(key, float(f"{float(value):.14G}"), comment)
+
+        def text(key, value, comment):
+            return fits.Card.fromstring(f"{key:<8}= {value:<20} / {comment}".ljust(80)[:80])
+
+        cards = [fits.Card("WCSAXES", 2, "Number of coordinate axes")]
+        cards += [number(f"CRPIX{i + 1}", self.crpix[i], "Pixel coordinate of reference point")
+                  for i in (0, 1)]
+        for i in (0, 1):
+            for j in (0, 1):
+                if self.pc[i, j] != (1.0 if i == j else 0.0):
+                    cards.append(number(f"PC{i + 1}_{j + 1}", self.pc[i, j],
+                                        "Coordinate transformation matrix element"))
+        cards += [number(f"CDELT{i + 1}", self.cdelt[i], "[deg] Coordinate increment at reference point")
+                  for i in (0, 1)]
+        cards += [text(f"CUNIT{i}", "'deg'", "Units of coordinate increment and value") for i in (1, 2)]
+        cards.append(text("CTYPE1", "'RA---TAN'", "Right ascension, gnomonic projection"))
+        cards.append(text("CTYPE2", "'DEC--TAN'", "Declination, gnomonic projection"))
+        cards += [number(f"CRVAL{i + 1}", self.crval[i], "[deg] Coordinate value at reference point")
+                  for i in (0, 1)]
+        cards.append(number("LONPOLE", 180.0, "[deg] Native longitude of celestial pole"))
+        cards.append(number("LATPOLE", self.crval[1], "[deg] Native latitude of celestial pole"))
+        cards.append(text("RADESYS", "'ICRS'", "Equatorial coordinate system"))
+        return cards
+
     def to_astropy(self):
         """Return the same grid as an astropy WCS (for its FITS header)."""
         from astropy.wcs import WCS
@@ -717,17 +753,19 @@ def _sci_header(wcs, bunit, effexp, duration):
     from astropy.io import fits
 
     if isinstance(wcs, OutputTan):
-        wcs = wcs.to_astropy()
+        cdelt, cards = wcs.cdelt[0], wcs.header_cards()
+    else:  # an astropy WCS read from --output-wcs
+        cdelt, cards = wcs.wcs.cdelt[0], wcs.to_header(relax=False)
     header = fits.Header()
     header["BUNIT"] = bunit or "MJy/sr"
     if effexp is not None:
         header["XPOSURE"] = effexp
     if duration is not None:
         header["TELAPSE"] = duration
-    scale_arcsec = abs(wcs.wcs.cdelt[0]) * 3600.0
+    scale_arcsec = abs(cdelt) * 3600.0
     header["PIXAR_A2"] = (scale_arcsec**2, "nominal pixel area, arcsec^2")
     header["PIXAR_SR"] = (scale_arcsec**2 / 206264.806247**2, "nominal pixel area, sr")
-    header.extend(wcs.to_header(relax=False), update=True)
+    header.extend(cards, update=True)
     header.remove("MJDREF", ignore_missing=True)
     ny, nx = wcs.pixel_shape[1], wcs.pixel_shape[0]
     corners = wcs.wcs_pix2world([-0.5, nx - 0.5, nx - 0.5, -0.5], [-0.5, -0.5, ny - 0.5, ny - 0.5], 0)

@@ -133,3 +133,22 @@ def test_output_grid_header_matches_its_wcs():
     ref = WCS(header)
     x, y = np.array([0.0, shape[1] - 1.0]), np.array([0.0, shape[0] - 1.0])
     np.testing.assert_allclose(ref.wcs_pix2world(x, y, 0), wcs.wcs_pix2world(x, y, 0), rtol=0, atol=1e-10)
+
+
+def test_output_header_cards_are_byte_identical_to_astropys():
+    """The i2d WCS cards are built without astropy.wcs; they must equal WCS.to_header(relax=False)."""
+    from astropy.io import fits
+
+    rng = np.random.default_rng(1)
+    for k in range(300):
+        crval = (rng.uniform(0, 360), rng.uniform(-89, 89)) if k % 13 else (0.0, 0.0)
+        scale = 10 ** rng.uniform(-7, -3) if k % 17 else 1e-5
+        rot = rng.uniform(-math.pi, math.pi) if k % 5 else (0.0, math.pi / 2, math.pi, math.pi / 6)[k % 4]
+        vpar = -1.0 if k % 3 else 1.0
+        pc = [[vpar * math.cos(rot), math.sin(rot)], [-vpar * math.sin(rot), math.cos(rot)]]
+        crpix = (rng.uniform(-5000, 5000), rng.uniform(-5000, 5000)) if k % 11 else (1.0 + k, 0.5)
+        grid = rs.OutputTan(crpix, crval, scale, pc)
+        grid.pixel_shape = (100, 120)
+        expected = grid.to_astropy().to_header(relax=False)
+        expected.remove("MJDREF", ignore_missing=True)
+        assert fits.Header(grid.header_cards()).tostring() == expected.tostring()
