@@ -382,6 +382,24 @@ def masked_mean(dsum, wsum, threshold: float):
 _INSERTION_MAX = 24  # up to this many values per pixel the median sorts in place
 
 
+@njit(cache=True, inline="always")
+def _median_upto4(buf, m):
+    # Median of buf[:m], 1 <= m <= 4, by min/max networks: no data-dependent branches (an insertion
+    # sort of random values mispredicts about every other comparison). Same values as sorting.
+    a = buf[0]
+    if m == 1:
+        return a
+    b = buf[1]
+    if m == 2:
+        return 0.5 * (a + b)
+    lo, hi = min(a, b), max(a, b)
+    c = buf[2]
+    if m == 3:
+        return max(lo, min(hi, c))
+    d = buf[3]
+    return 0.5 * (max(lo, min(c, d)) + min(hi, max(c, d)))
+
+
 @njit(cache=True, parallel=True)
 def _nanmedian_stack(stack, out):
     # Median over axis 0 ignoring NaN, for every (row, column); NaN where all are NaN.
@@ -397,6 +415,9 @@ def _nanmedian_stack(stack, out):
                     m += 1
             if m == 0:
                 out[j, i] = np.nan
+                continue
+            if m <= 4:
+                out[j, i] = _median_upto4(buf, m)
                 continue
             if m <= _INSERTION_MAX:
                 # Sorted in place: no allocation per pixel for the usual few inputs.

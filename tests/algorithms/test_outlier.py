@@ -352,3 +352,13 @@ def test_flag_median_uses_snr1_times_err():
 def test_mark_outliers_needs_one_shape():
     with pytest.raises(ValueError, match="one shape"):
         alg.mark_outliers(np.zeros((2, 3), bool), None, np.zeros((2, 3)), [np.zeros((3, 2))])
+
+
+def test_small_median_network_is_the_sorted_median_for_every_order():
+    import itertools
+
+    cases = ([3.0], [2.0, -1.0], [5.0, 1.0, 3.0], [4.0, 1.0, 4.0], [7.0, -2.0, 3.0, 1.0], [2.0, 2, 1, 9])
+    for values in cases:
+        for order in itertools.permutations(values):
+            stack = np.array(order, np.float32).reshape(-1, 1, 1)
+            assert alg.nanmedian_stack(stack)[0, 0] == np.float32(np.median(values))
