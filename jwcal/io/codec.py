@@ -31,8 +31,9 @@ def decode_image(buffer, layout: Layout) -> np.ndarray:
 
     Parameters
     ----------
-    buffer : bytearray or writable memoryview
-        The data section as read; it is byte-swapped in place and owned by the result.
+    buffer : bytearray or memoryview
+        The data section as read; a writable one is byte-swapped in place and owned by the result, a
+        read-only one (a mapped file) is converted into a new array.
     layout : Layout
         The HDU's structure.
 
@@ -45,7 +46,9 @@ def decode_image(buffer, layout: Layout) -> np.ndarray:
     dtype = np.dtype(_BITPIX_DTYPE[layout.bitpix])
     count = layout.data_size // dtype.itemsize
     array = np.frombuffer(buffer, dtype=dtype, count=count)
-    if dtype.byteorder == ">" and np.little_endian:
+    if not array.flags.writeable:  # a read-only mapping: convert into a new array in one pass
+        array = array.astype(dtype.newbyteorder("="))
+    elif dtype.byteorder == ">" and np.little_endian:
         array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
     array = array.reshape(layout.shape)
     offset_type = _OFFSET_INTEGERS.get((layout.bitpix, layout.bzero))

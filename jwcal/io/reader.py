@@ -2,14 +2,19 @@
 
 A new exposure starts at every primary header (``SIMPLE =``); extensions belong to the exposure
 before them. Nothing but the structural keywords is parsed while walking, and data are read into
-one buffer per HDU and decoded only when a step asks for them.
+one buffer per HDU and decoded only when a step asks for them. Large image sections of regular files
+are mapped read-only instead of read (no copy until decoding, which then converts straight from the
+page cache into the array); like astropy's memmap, a file truncated while it is being used can
+then stop the process with SIGBUS.
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -21,6 +26,16 @@ from jwcal.io.blocks import BLOCK, CARD, Layout, parse_layout, starts_hdu
 from jwcal.io.codec import decode_image, decode_table
 
 _COPY_CHUNK = 4 << 20
+
+# Image data sections of regular files of at least this size are mapped instead of read; each live
+# mapping holds a duplicated file descriptor, so no more than _MAX_MAPPED are kept at once.
+_MAP_BYTES = 1 << 20
+_MAX_MAPPED = 64
+_live_maps = [0]
+
+
+def _unmapped() -> None:
+    _live_maps[0] -= 1
 
 
 @contextlib.contextmanager
@@ -121,6 +136,29 @@ class _Walker:
             self._truncated(layout)
         return buffer[: layout.data_size]
 
+    def mapped(self, layout: Layout) -> memoryview | None:
+        """Map a data section read-only (unpadded) and move past it; None where reading is better.
+
+        Only sections of regular files larger than ``_MAP_BYTES`` are mapped, while fewer than
+        ``_MAX_MAPPED`` mappings are alive.
+        """
+        if not self.seekable or layout.data_size < _MAP_BYTES or _live_maps[0] >= _MAX_MAPPED:
+            return None
+        start = self.stream.tell()
+        if start + layout.padded_size > os.fstat(self.stream.fileno()).st_size:
+            self._truncated(layout)
+        base = start - start % mmap.ALLOCATIONGRANULARITY
+        try:
+            region = mmap.mmap(self.stream.fileno(), start - base + layout.data_size, offset=base,
+                               access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        _live_maps[0] += 1
+        weakref.finalize(region, _unmapped)
+        self.stream.seek(layout.padded_size, os.SEEK_CUR)
+        self.offset += layout.padded_size
+        return memoryview(region)[start - base :]
+
     def skip(self, layout: Layout) -> None:
         """Move past a data section without keeping it."""
         size = layout.padded_size
@@ -166,7 +204,9 @@ def _make_hdu(walker: _Walker, header: bytes, layout: Layout, headers_only: bool
     if headers_only:
         walker.skip(layout)
         return HDU(header_bytes=header, kind=layout.kind, loader=_not_read(walker.label))
-    buffer = walker.data(layout)
+    buffer = walker.mapped(layout) if layout.kind == "image" else None
+    if buffer is None:
+        buffer = walker.data(layout)
     if layout.kind == "table":
         return HDU(header_bytes=header, kind="table", raw=buffer,
                    loader=lambda: decode_table(header, buffer))
