@@ -30,34 +30,49 @@ def spline_slopes(knots, values):
     numpy.ndarray, shape (n, m), float64
         d(value)/d(knot) of each series' spline at each knot.
     """
-    x = np.asarray(knots, dtype=np.float64)
-    y = np.asarray(values, dtype=np.float64)
-    n = x.size
-    if n < 4:
+    x = np.ascontiguousarray(knots, dtype=np.float64)
+    y = np.ascontiguousarray(values, dtype=np.float64)
+    if x.size < 4:
         raise ValueError("a not-a-knot cubic spline needs at least 4 knots")
-    h = np.diff(x)
-    slope = np.diff(y, axis=0) / h[:, None]
-    # The tridiagonal system: row i in 1..n-2 is h[i] m[i-1] + 2 (h[i-1] + h[i]) m[i] + h[i-1] m[i+1]
-    # = 3 (h[i] slope[i-1] + h[i-1] slope[i]); rows 0 and n-1 are the not-a-knot conditions (third
-    # derivative continuous across knots 1 and n-2). Subtracting row 0 from row 1 removes m[0] and
-    # leaves a system in m[1:] that Gaussian elimination solves without pivoting (rows 1..n-2 are
-    # diagonally dominant); m[0] follows from row 0. No LAPACK: BLAS threads would fight numba's.
-    d0, d1 = x[2] - x[0], x[-1] - x[-3]
-    rhs = np.empty_like(y)
-    rhs[1:-1] = 3.0 * (h[1:, None] * slope[:-1] + h[:-1, None] * slope[1:])
-    b0 = ((h[0] + 2.0 * d0) * h[1] * slope[0] + h[0] ** 2 * slope[1]) / d0
-    rhs[-1] = (h[-1] ** 2 * slope[-2] + (2.0 * d1 + h[-1]) * h[-2] * slope[-1]) / d1
-    rhs[1] -= b0
-    lower = np.empty(n)  # coefficient of m[i-1] in row i (i >= 2)
-    diag = np.empty(n)
-    upper = np.empty(n)  # coefficient of m[i+1] in row i (i <= n-2)
-    lower[2:-1], diag[2:-1], upper[2:-1] = h[2:], 2.0 * (h[1:-1] + h[2:]), h[1:-1]
-    diag[1], upper[1] = d0, h[0]
-    lower[-1], diag[-1] = d1, h[-2]
-    m = np.empty_like(y)
-    _tridiagonal(lower[1:], diag[1:], upper[1:], np.ascontiguousarray(rhs[1:]), m[1:])
-    m[0] = (b0 - d0 * m[1]) / h[1]
+    m = np.empty(y.shape)
+    _slopes(x, y, m)
     return m
+
+
+@njit(cache=True)
+def _slopes(x, y, m):
+    # Not-a-knot slopes m (n, k) of the k series y (n, k) at knots x (n,). The tridiagonal system: row
+    # i in 1..n-2 is h[i] m[i-1] + 2 (h[i-1] + h[i]) m[i] + h[i-1] m[i+1] = 3 (h[i] s[i-1] + h[i-1] s[i])
+    # (s: chord slopes); rows 0 and n-1 are the not-a-knot conditions (third derivative continuous
+    # across knots 1 and n-2). Subtracting row 0 from row 1 removes m[0] and leaves a system in m[1:]
+    # that Gaussian elimination solves without pivoting (rows 1..n-2 are diagonally dominant); m[0]
+    # follows from row 0. No LAPACK: BLAS threads would fight numba's.
+    n, k = y.shape
+    h = x[1:] - x[:-1]
+    s = np.empty((n - 1, k))
+    for i in range(n - 1):
+        for c in range(k):
+            s[i, c] = (y[i + 1, c] - y[i, c]) / h[i]
+    d0, d1 = x[2] - x[0], x[n - 1] - x[n - 3]
+    rhs = np.empty((n - 1, k))  # rows 1..n-1 of the system
+    for i in range(1, n - 1):
+        for c in range(k):
+            rhs[i - 1, c] = 3.0 * (h[i] * s[i - 1, c] + h[i - 1] * s[i, c])
+    b0 = np.empty(k)
+    for c in range(k):
+        b0[c] = ((h[0] + 2.0 * d0) * h[1] * s[0, c] + h[0] ** 2 * s[1, c]) / d0
+        rhs[n - 2, c] = (h[n - 2] ** 2 * s[n - 3, c] + (2.0 * d1 + h[n - 2]) * h[n - 3] * s[n - 2, c]) / d1
+        rhs[0, c] -= b0[c]
+    lower = np.empty(n - 1)  # coefficient of m[i-1] in row i (i >= 2), at i - 1
+    diag = np.empty(n - 1)
+    upper = np.empty(n - 1)  # coefficient of m[i+1] in row i (i <= n-2), at i - 1
+    for i in range(2, n - 1):
+        lower[i - 1], diag[i - 1], upper[i - 1] = h[i], 2.0 * (h[i - 1] + h[i]), h[i - 1]
+    diag[0], upper[0] = d0, h[0]
+    lower[n - 2], diag[n - 2] = d1, h[n - 3]
+    _tridiagonal(lower, diag, upper, rhs, m[1:])
+    for c in range(k):
+        m[0, c] = (b0[c] - d0 * m[1, c]) / h[1]
 
 
 @njit(cache=True)
