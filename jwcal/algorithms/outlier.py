@@ -100,17 +100,16 @@ def _stats_pass(flat, skip_zero, vlo, vhi, shift, low, stats):
 
 
 @njit(cache=True, parallel=True)
-def _gather_pass(flat, skip_zero, low, high, inside, icap, counts):
-    # The values in [low, high] (non-zero with skip_zero) of chunk c go to inside[c*icap:], at most
-    # icap of them; counts[c] is how many there were (more than icap: the chunk overflowed).
+def _gather_pass(flat, mid, half, inside, icap, counts):
+    # The values with |v - mid| <= half of chunk c go to inside[c*icap:], at most icap of them;
+    # counts[c] is how many there were (more than icap: the chunk overflowed). One comparison per value.
     for c in prange(counts.size):
         lo = c * _CHUNK
         ib = c * icap
         g = 0
         for i in range(lo, min(lo + _CHUNK, flat.size)):
             v = np.float64(flat[i])
-            inb = (low <= v) & (v <= high) & ((v != 0.0) | (not skip_zero))  # one rarely taken branch
-            if inb:
+            if abs(v - mid) <= half:
                 if g < icap:
                     inside[ib + g] = v
                 g += 1
@@ -227,14 +226,19 @@ class _Bracket:
         if flat.size <= _SMALL or ns < 4 * _SAMPLE_MARGIN:
             return
         low, high = float(sample[(ns - 1) // 2 - _SAMPLE_MARGIN]), float(sample[ns // 2 + _SAMPLE_MARGIN])
+        # the gathering test |v - mid| <= half keeps exactly the floats of [low, high] recomputed here
+        mid, half = 0.5 * (low + high), 0.5 * (high - low)
+        low, high = _kept_interval([mid], [half], mid)
         nchunks = (flat.size + _CHUNK - 1) // _CHUNK
         icap = 1024 + 4 * (2 * _SAMPLE_MARGIN + 1) * _CHUNK // ns
         inside = np.empty(nchunks * icap)
         counts = np.zeros(nchunks, np.int64)
-        _gather_pass(flat, skip_zero, low, high, inside, icap, counts)
-        if counts.max() >= icap:
+        _gather_pass(flat, mid, half, inside, icap, counts)
+        if counts.max() > icap or low > high:
             return
         self.part = _gather(inside, counts, icap)
+        if skip_zero:
+            self.part = self.part[self.part != 0.0]
         self.edge = np.zeros(self.part.size + 1, dtype=np.bool_)
         self.edge[0] = self.edge[-1] = True
         self.low, self.high = low, high
