@@ -258,7 +258,12 @@ def pixmap(in_wcs, out_wcs, shape, stepsize: int = PIXMAP_STEP) -> np.ndarray:
 
 
 def _world2pix(wcs, ra, dec):
-    if isinstance(wcs, tanwcs.TanSip) or (wcs.sip is None and not wcs.has_distortion):
+    if isinstance(wcs, tanwcs.TanSip):
+        # wcs_world2pix leaves SIP out; output grids read from files are astropy WCSs (fast=False).
+        if wcs.has_sip:
+            raise ValueError("an output grid with SIP needs astropy's inverse (wcs_from_header(fast=False))")
+        return wcs.wcs_world2pix(ra, dec, 0)
+    if wcs.sip is None and not wcs.has_distortion:
         return wcs.wcs_world2pix(ra, dec, 0)
     return wcs.all_world2pix(ra, dec, 0, quiet=True)
 
