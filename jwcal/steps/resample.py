@@ -224,8 +224,8 @@ def _angle_deg(a, b) -> float:
 
 
 def _unit(ra, dec) -> np.ndarray:
-    ra, dec = np.radians(ra), np.radians(dec)
-    return np.column_stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+    """Return the unit vectors of RA, Dec (degrees), one per row: shape (n, 3)."""
+    return tanwcs.world2vec(ra, dec).T
 
 
 def pixmap(in_wcs, out_wcs, shape, stepsize: int = PIXMAP_STEP) -> np.ndarray:
