@@ -19,8 +19,8 @@ from jwcal.cli import options
               type=click.FloatRange(min=0), help="Sigma threshold with 2 usable differences (3 groups).")
 @click.option("--four-group-rejection-threshold", default=5.0, show_default=True,
               type=click.FloatRange(min=0), help="Sigma threshold with 3 usable differences (4 groups).")
-@click.option("--maximum-cores", default="1", show_default=True, metavar="N|none|quarter|half|all",
-              help="Threads for the detection kernels.")
+@click.option("--maximum-cores", default="all", show_default=True, metavar="N|none|quarter|half|all",
+              help="Threads for the detection kernels (default: every core numba may use; NUMBA_NUM_THREADS caps it; jwst's default is 1).")
 @click.option("--flag-4-neighbors/--no-flag-4-neighbors", default=True, show_default=True,
               help="Also flag the 4 edge neighbours of jumps within the min/max significance.")
 @click.option("--max-jump-to-flag-neighbors", default=1000.0, show_default=True, type=float,

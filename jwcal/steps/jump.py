@@ -34,7 +34,7 @@ def warm_up() -> None:
 
 def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_threshold: float = 4.0,
         three_group_rejection_threshold: float = 6.0, four_group_rejection_threshold: float = 5.0,
-        maximum_cores: str = "1", flag_4_neighbors: bool = True, max_jump_to_flag_neighbors: float = 1000.0,
+        maximum_cores: str = "all", flag_4_neighbors: bool = True, max_jump_to_flag_neighbors: float = 1000.0,
         min_jump_to_flag_neighbors: float = 10.0, after_jump_flag_dn1: float = 0.0,
         after_jump_flag_time1: float = 0.0, after_jump_flag_dn2: float = 0.0,
         after_jump_flag_time2: float = 0.0,
