@@ -44,17 +44,21 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
     """
     from jwcal.cli.progress import track
     from jwcal.io import check_writable, open_output, read_exposures
+    from jwcal.io.channel import in_stage
 
     if same_file(source, output):
         raise UsageError(f"{output}: is the input file; inputs are never modified")
     check_writable(output, overwrite=overwrite)
     warm = None
-    if warm_up is not None:
+    # In `jwcal run` the stages share one process: a warm-up thread would run kernels while another
+    # stage runs its own, and the first call loads the cached kernels anyway.
+    if warm_up is not None and not in_stage():
         warm = threading.Thread(target=_quietly, args=(warm_up,), daemon=True)
         warm.start()
     try:
         with open_output(output, overwrite=overwrite) as sink:
-            for exposure in track(read_exposures(source), label or "processing"):
+            exposures = read_exposures(source)
+            for exposure in exposures if in_stage() else track(exposures, label or "processing"):
                 if warm is not None:  # never two parallel kernels at once (numba's workqueue forbids it)
                     warm.join()
                     warm = None

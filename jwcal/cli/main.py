@@ -165,6 +165,7 @@ COMMAND_MODULES = (
     "fix_int_times",
     "preview",
     "tweakreg",
+    "run",
 )
 
 

@@ -54,11 +54,7 @@ def multi_source(sources):
     try:
         for source in sources:
             if source == "-":
-                if sys.stdin is None or sys.stdin.isatty():
-                    raise UsageError("no input: give files, an association, or pipe a FITS stream into stdin")
-                fd, spool = tempfile.mkstemp(prefix="jwcal-stdin-", suffix=".fits")
-                with os.fdopen(fd, "wb") as handle:
-                    shutil.copyfileobj(sys.stdin.buffer, handle, 4 << 20)
+                spool = _spool_stdin()
                 paths.append(spool)
             elif source.lower().endswith(".json"):
                 members, name = association_members(source)
@@ -69,10 +65,35 @@ def multi_source(sources):
 
         def source(headers_only: bool):
             for path in paths:
-                yield from read_exposures(path, headers_only=headers_only)
+                yield from read_exposures(path, headers_only=headers_only,
+                                          name="<stdin>" if path == spool else None)
 
         yield source, product, paths
     finally:
         if spool:
             with contextlib.suppress(OSError):
                 os.unlink(spool)
+
+
+def _spool_stdin() -> str:
+    """Copy the stream on stdin (or the previous stage's exposures, in ``jwcal run``) to a temp file."""
+    from jwcal.io import open_output, read_exposures
+    from jwcal.io.channel import stage_stdin
+
+    fd, spool = tempfile.mkstemp(prefix="jwcal-stdin-", suffix=".fits")
+    try:
+        if stage_stdin() is not None:
+            os.close(fd)
+            with open_output(spool, overwrite=True) as sink:
+                for exposure in read_exposures("-"):
+                    sink.write(exposure)
+            return spool
+        with os.fdopen(fd, "wb") as handle:
+            if sys.stdin is None or sys.stdin.isatty():
+                raise UsageError("no input: give files, an association, or pipe a FITS stream into stdin")
+            shutil.copyfileobj(sys.stdin.buffer, handle, 4 << 20)
+        return spool
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(spool)
+        raise

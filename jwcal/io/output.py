@@ -9,6 +9,7 @@ import tempfile
 
 from jwcal.errors import JwcalError, UsageError
 from jwcal.exposure import Exposure
+from jwcal.io.channel import channel_sink, stage_stdout
 from jwcal.io.writer import exposure_chunks
 
 
@@ -18,6 +19,8 @@ class OutputExistsError(JwcalError):
 
 def stdout_is_terminal() -> bool:
     """Tell whether stdout is a terminal (where FITS bytes must never go)."""
+    if stage_stdout() is not None:
+        return False
     return sys.stdout is None or sys.stdout.isatty()
 
 
@@ -97,6 +100,9 @@ def open_output(path: str = "-", *, overwrite: bool = False):
         With ``write(exposure)`` and ``write_bytes(data)``; for a file, nothing appears at ``path``
         unless the block ends normally.
     """
+    if path == "-" and stage_stdout() is not None:  # a stage of `jwcal run`: to the next stage
+        yield channel_sink(stage_stdout())
+        return
     if path == "-":
         check_writable(path, overwrite=overwrite)
         sink = _Sink(sys.stdout.buffer)

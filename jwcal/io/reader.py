@@ -23,6 +23,7 @@ import numpy as np
 from jwcal.errors import DataError, ReferenceFileError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.io.blocks import BLOCK, CARD, Layout, parse_layout, starts_hdu
+from jwcal.io.channel import stage_stdin
 from jwcal.io.codec import decode_image, decode_table
 
 _COPY_CHUNK = 4 << 20
@@ -42,6 +43,8 @@ def _unmapped() -> None:
 def open_source(source: str):
     """Open ``source`` (a path or ``-`` for stdin) for binary reading; yield ``(file, label)``."""
     if source == "-":
+        if stage_stdin() is not None:
+            raise UsageError("this command reads bytes and cannot read the previous stage of jwcal run")
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("no input: give a file or pipe a FITS stream into stdin")
         yield sys.stdin.buffer, "<stdin>"
@@ -213,7 +216,7 @@ def _make_hdu(walker: _Walker, header: bytes, layout: Layout, headers_only: bool
     return HDU(header_bytes=header, kind="image", raw=buffer, loader=lambda: decode_image(buffer, layout))
 
 
-def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Exposure]:
+def read_exposures(source: str, *, headers_only: bool = False, name: str | None = None) -> Iterator[Exposure]:
     """Yield the exposures of a FITS stream one at a time.
 
     Parameters
@@ -222,6 +225,8 @@ def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Expos
         A path, or ``-`` for stdin.
     headers_only : bool
         Skip the data sections (seeking on regular files): for commands that read headers only.
+    name : str, optional
+        What messages call the input (default: the path, or ``<stdin>``), e.g. for a spool file.
 
     Yields
     ------
@@ -233,7 +238,13 @@ def read_exposures(source: str, *, headers_only: bool = False) -> Iterator[Expos
     DataError
         Empty, non-FITS or truncated input.
     """
+    channel = stage_stdin() if source == "-" else None
+    if channel is not None:  # a stage of `jwcal run`: the previous stage's exposures, not bytes
+        yield from channel
+        return
     with open_source(source) as (stream, label):
+        if name is not None:
+            label = name
         walker = _Walker(stream, label)
         kind = _first_kind(walker, label)
         while kind is not None:
@@ -280,7 +291,13 @@ def copy_stream(source: str, write: Callable[[bytes | memoryview], object]) -> i
         The number of exposures copied.
     """
     count = 0
+    channel = stage_stdin() if source == "-" else None
+    if channel is not None:  # a stage of `jwcal run`: the previous stage's exposures, not bytes
+        yield from channel
+        return
     with open_source(source) as (stream, label):
+        if name is not None:
+            label = name
         walker = _Walker(stream, label)
         kind = _first_kind(walker, label)
         while kind is not None:
