@@ -25,7 +25,7 @@ from jwcal.cli import options
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Batch: submit to a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
 @click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Batch: times an exposure is retried after its worker died (data errors are never retried).")
+              help="Batch: times an exposure is retried after its worker died (never after a data error).")
 @click.pass_context
 def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, workers, threads_per_worker,
             scheduler, retries):
@@ -81,7 +81,8 @@ def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, worker
     from jwcal.pipeline.batch import run_batch
 
     verbosity = (ctx.obj or {}).get("verbosity", 0)
-    summary = run_batch(pipeline, list(inputs), output, workers=workers, threads_per_worker=threads_per_worker,
-                        scheduler=scheduler, retries=retries, overwrite=overwrite, verbose=verbosity)
+    summary = run_batch(pipeline, list(inputs), output, workers=workers,
+                        threads_per_worker=threads_per_worker, scheduler=scheduler, retries=retries,
+                        overwrite=overwrite, verbose=verbosity)
     if summary.failed:
         ctx.exit(1)

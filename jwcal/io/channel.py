@@ -23,11 +23,11 @@ from jwcal.exposure import Exposure
 _local = threading.local()
 
 
-class UpstreamFailed(Exception):
+class UpstreamFailedError(Exception):
     """Raised in a stage whose input stage failed; the pipeline reports the first stage's error."""
 
 
-class ReaderGone(BrokenPipeError):
+class ReaderGoneError(BrokenPipeError):
     """Raised in a stage whose reader stopped reading (as a closed pipe does)."""
 
 
@@ -49,13 +49,13 @@ class Channel:
         self._offer(exposure, wait=True)
 
     def close(self, *, failed: bool = False) -> None:
-        """End the stream; ``failed`` makes the reader raise :class:`UpstreamFailed`."""
+        """End the stream; ``failed`` makes the reader raise :class:`UpstreamFailedError`."""
         with self._cond:
             self._failed = self._failed or failed
         self._offer(self._END, wait=False)
 
     def reader_done(self) -> None:
-        """The reader stops reading: a writer still putting gets :class:`ReaderGone`."""
+        """Stop reading: a writer still putting gets :class:`ReaderGoneError`."""
         with self._cond:
             self._reader_gone = True
             self._full = False
@@ -68,7 +68,7 @@ class Channel:
             if self._reader_gone:
                 if item is self._END:
                     return
-                raise ReaderGone("the next stage stopped reading")
+                raise ReaderGoneError("the next stage stopped reading")
             self._item, self._full = item, True
             self._cond.notify_all()
             while wait and self._full and not self._reader_gone:
@@ -83,7 +83,7 @@ class Channel:
                     item = self._item
                 if item is self._END:
                     if self._failed:
-                        raise UpstreamFailed(self.label)
+                        raise UpstreamFailedError(self.label)
                     return
                 yield item  # type: ignore[misc]
                 del item

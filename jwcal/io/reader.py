@@ -291,13 +291,7 @@ def copy_stream(source: str, write: Callable[[bytes | memoryview], object]) -> i
         The number of exposures copied.
     """
     count = 0
-    channel = stage_stdin() if source == "-" else None
-    if channel is not None:  # a stage of `jwcal run`: the previous stage's exposures, not bytes
-        yield from channel
-        return
     with open_source(source) as (stream, label):
-        if name is not None:
-            label = name
         walker = _Walker(stream, label)
         kind = _first_kind(walker, label)
         while kind is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import click
 
 from jwcal.errors import JwcalError, UsageError
-from jwcal.io.channel import Channel, ReaderGone, UpstreamFailed, bind
+from jwcal.io.channel import Channel, ReaderGoneError, UpstreamFailedError, bind
 from jwcal.pipeline.parse import Pipeline, Stage, make_context
 
 log = logging.getLogger("jwcal")
@@ -115,10 +115,10 @@ def _collect(channel: Channel, output: str, overwrite: bool, edit: Callable | No
 
 
 def _first_error(outcomes: list[_Outcome]) -> tuple[_Outcome, BaseException] | None:
-    """The error to report: the first one, in stage order, that is not a consequence of another."""
+    """Return the error to report: the first, in stage order, that is not a consequence of another."""
     for outcome in outcomes:
         error = outcome.error
-        if error is None or isinstance(error, UpstreamFailed | ReaderGone):
+        if error is None or isinstance(error, UpstreamFailedError | ReaderGoneError):
             continue
         if isinstance(error, click.exceptions.Exit) and error.exit_code == 0:
             continue

@@ -144,7 +144,8 @@ def command_for(stage: Stage) -> click.Command:
     from jwcal.cli.main import cli
 
     if stage.name in NOT_A_STAGE:
-        raise UsageError(f"pipeline {stage.label}: {stage.name} cannot be a stage ({NOT_A_STAGE[stage.name]})")
+        why = NOT_A_STAGE[stage.name]
+        raise UsageError(f"pipeline {stage.label}: {stage.name} cannot be a stage ({why})")
     command = cli.commands.get(stage.name)
     if command is None:
         import difflib
