@@ -1,4 +1,4 @@
-"""Import direction between the layers, and the option <-> step-parameter parity of every command."""
+"""Import direction between the layers, and the option <-> spec <-> step-parameter parity of every command."""
 
 import ast
 import importlib
@@ -10,6 +10,7 @@ import pytest
 import jwcal
 from jwcal.cli.main import COMMAND_MODULES, cli
 from jwcal.cli.options import IO_PARAMETERS
+from jwcal.specs import STEMS, spec_for
 
 PACKAGE = Path(jwcal.__file__).parent
 
@@ -17,7 +18,9 @@ PACKAGE = Path(jwcal.__file__).parent
 ALLOWED = {
     "algorithms": {"numpy", "numba", "scipy", "math", "jwcal.dq", "jwcal.algorithms"},
     "steps": {"numpy", "scipy", "astropy", "jwcal.algorithms", "jwcal.steps", "jwcal.exposure",
-              "jwcal.dq", "jwcal.errors", "jwcal.products"},
+              "jwcal.dq", "jwcal.errors", "jwcal.products", "jwcal.specs"},
+    # Declarations read at CLI start-up: the standard library only.
+    "specs": {"jwcal.specs"},
     "io": {"numpy", "astropy", "fitsio", "jwcal.io", "jwcal.exposure", "jwcal.errors", "jwcal.products"},
 }
 HEAVY = {"numpy", "astropy", "numba", "scipy", "fitsio", "rich"}
@@ -102,6 +105,42 @@ def test_options_map_one_to_one_onto_step_parameters(stem, step):
     signature = inspect.signature(step.run)
     keyword_only = {n for n, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert options == keyword_only
+
+
+def _command_values(command, spec) -> dict:
+    """The values the command passes on when only its required references are given."""
+    args = [word for ref in spec.references if ref.required for word in (f"--{ref.name}", "ref.fits")]
+    with command.make_context(command.name, args) as ctx:
+        return {name: value for name, value in ctx.params.items() if name not in IO_PARAMETERS}
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_spec_command_and_step_agree_on_names_and_defaults(stem):
+    spec = spec_for(stem)
+    command = importlib.import_module(f"jwcal.cli.{stem}").command
+    run = importlib.import_module(f"jwcal.steps.{stem}").run
+    assert (spec.name, spec.stem) == (command.name, stem)
+    step = {n: p.default for n, p in inspect.signature(run).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    # References: a path option (None when not given) for a keyword the step requires or defaults to None.
+    references = {ref.name for ref in spec.references}
+    assert all(step[name] in (inspect.Parameter.empty, None) for name in references)
+    parameters = {name: default for name, default in step.items() if name not in references}
+    assert parameters == spec.defaults()
+    values = _command_values(command, spec)
+    assert {name: values.pop(name) for name in references} == {
+        ref.name: "ref.fits" if ref.required else None for ref in spec.references}
+    assert values == spec.defaults()
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_step_commands_declare_their_options_only_through_the_spec(stem):
+    """No option of a step command is spelled outside its spec (the I/O options excepted)."""
+    source = (PACKAGE / "cli" / f"{stem}.py").read_text()
+    spec = spec_for(stem)
+    assert "step_options(SPEC)" in source
+    for param in spec.params:
+        assert f'"{param.option}' not in source, param.option
 
 
 def test_io_layer_is_independent_of_steps_and_cli():

@@ -17,7 +17,8 @@ from jwcal.algorithms import jump as alg
 from jwcal.algorithms import large_events
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
-from jwcal.steps.dq_init import check_ramp
+from jwcal.specs.jump import SPEC
+from jwcal.steps.product_level import RAMP, require
 from jwcal.steps.ramp_layout import replace, skipped
 from jwcal.steps.references import reference_array
 
@@ -111,11 +112,12 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     UsageError
         A bad ``maximum_cores``.
     """
+    values = dict(locals())  # the parameters as called, for the HISTORY card (names in jwcal/specs/jump.py)
     try:
         threads = alg.resolve_threads(maximum_cores)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    nints, ngroups, ny, nx = check_ramp(exposure)
+    nints, ngroups, ny, nx = require(exposure, "jump", RAMP)
     _check_large_events(exposure, ngroups, expand_large_events, find_showers, force_large_events)
     for name in ("PIXELDQ", "GROUPDQ"):
         if name not in exposure:
@@ -154,7 +156,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         new_groupdq, n_primary = alg.two_group_jumps(sci, groupdq, gain_2d, rn_2d, nframes=nframes,
                                                      threshold=two_group_rejection_threshold, threads=threads)
         history = [f"jwcal jump: 2-group cosmic rays ({'integrations' if nints > 1 else 'neighbours'}), "
-                   f"two_group_rejection_threshold={two_group_rejection_threshold}, {n_primary} flags"]
+                   f"{n_primary} flags", SPEC.history(values)]
         log.info("%s: 2-group detection, %d jump flags", exposure.label, n_primary)
         keywords = _rate_keywords(n_primary, 0, tgroup, nints * ngroups - int(all_dnu.sum()) - nints, ny * nx)
         return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,
@@ -203,36 +205,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
 
     used_groups = nints * ngroups - int(all_dnu.sum()) - nints
     keywords = _rate_keywords(n_primary, n_events, tgroup, used_groups, ny * nx)
-    params = " ".join(f"{key}={value}" for key, value in (
-        ("rejection_threshold", rejection_threshold),
-        ("three_group_rejection_threshold", three_group_rejection_threshold),
-        ("four_group_rejection_threshold", four_group_rejection_threshold),
-        ("flag_4_neighbors", flag_4_neighbors), ("min_jump_to_flag_neighbors", min_jump_to_flag_neighbors),
-        ("max_jump_to_flag_neighbors", max_jump_to_flag_neighbors),
-        ("after_jump_flag_dn1", after_jump_flag_dn1), ("after_jump_flag_time1", after_jump_flag_time1),
-        ("after_jump_flag_dn2", after_jump_flag_dn2), ("after_jump_flag_time2", after_jump_flag_time2),
-        ("minimum_groups", minimum_groups), ("minimum_sigclip_groups", minimum_sigclip_groups),
-        ("only_use_ints", only_use_ints), ("min_diffs_single_pass", min_diffs_single_pass),
-        ("expand_large_events", expand_large_events)))
-    if expand_large_events:
-        params += " " + " ".join(f"{key}={value}" for key, value in (
-            ("min_sat_area", min_sat_area), ("min_jump_area", min_jump_area),
-            ("expand_factor", expand_factor), ("sat_required_snowball", sat_required_snowball),
-            ("min_sat_radius_extend", min_sat_radius_extend),
-            ("sat_expand", sat_expand), ("edge_size", edge_size),
-            ("mask_snowball_core_next_int", mask_snowball_core_next_int),
-            ("snowball_time_masked_next_int", snowball_time_masked_next_int),
-            ("max_extended_radius", max_extended_radius)))
-    if find_showers:
-        params += " " + " ".join(f"{key}={value}" for key, value in (
-            ("find_showers", find_showers), ("max_shower_amplitude", max_shower_amplitude),
-            ("extend_snr_threshold", extend_snr_threshold), ("extend_min_area", extend_min_area),
-            ("extend_inner_radius", extend_inner_radius), ("extend_outer_radius", extend_outer_radius),
-            ("extend_ellipse_expand_ratio", extend_ellipse_expand_ratio),
-            ("time_masked_after_shower", time_masked_after_shower),
-            ("max_extended_radius", max_extended_radius)))
     history = [f"jwcal jump: two-point difference ({alg.MODE_NAMES[mode]}), {n_primary} primary jump flags",
-               f"jwcal jump: {params}"]
+               SPEC.history(values)]
     log.info("%s: %d primary jump flags, %d flagged groups in total", exposure.label, n_primary,
              int(np.count_nonzero(new_groupdq & dq.JUMP_DET)))
     return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,

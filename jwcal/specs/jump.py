@@ -1,0 +1,91 @@
+"""The declaration of ``jump`` (jwst's JumpStep parameters, names and defaults)."""
+
+from jwcal.specs import FILTER, SKIP_UNSUPPORTED, Param, Reference, StepSpec
+
+SNOWBALLS = ("expand_large_events",)
+SHOWERS = ("find_showers",)
+LARGE_EVENTS = SNOWBALLS + SHOWERS
+
+SPEC = StepSpec(
+    name="jump", kind=FILTER, status_keyword="S_JUMP", suffix="jump",
+    references=(Reference("gain", "GAIN"), Reference("readnoise", "READNOISE")),
+    params=(
+        Param("rejection_threshold", 4.0, "Sigma threshold with 4 or more usable differences.", min=0),
+        Param("three_group_rejection_threshold", 6.0,
+              "Sigma threshold with 2 usable differences (3 groups).", min=0),
+        Param("four_group_rejection_threshold", 5.0,
+              "Sigma threshold with 3 usable differences (4 groups).", min=0),
+        Param("maximum_cores", "all", "Threads for the detection kernels (default: every core numba may use; "
+              "NUMBA_NUM_THREADS caps it; jwst's default is 1).", kind="threads",
+              metavar="N|none|quarter|half|all", record=False),
+        Param("flag_4_neighbors", True, "Also flag the 4 edge neighbours of jumps within the min/max "
+              "significance.", kind="bool"),
+        Param("max_jump_to_flag_neighbors", 1000.0,
+              "Jumps above this many sigma do not get their neighbours flagged.", min=0),
+        Param("min_jump_to_flag_neighbors", 10.0,
+              "Jumps below this many sigma do not get their neighbours flagged.", min=0),
+        Param("after_jump_flag_dn1", 0.0,
+              "Jumps of at least this many DN get the groups within --after-jump-flag-time1 flagged.", min=0),
+        Param("after_jump_flag_time1", 0.0,
+              "Seconds after a jump >= --after-jump-flag-dn1 whose groups are flagged (0: off).", min=0),
+        Param("after_jump_flag_dn2", 0.0, "Second (larger) DN threshold for after-jump flagging.", min=0),
+        Param("after_jump_flag_time2", 0.0, "Seconds flagged after a jump >= --after-jump-flag-dn2 (0: off).",
+              min=0),
+        Param("minimum_groups", 3, "Fewest usable groups per integration for the difference detectors.",
+              kind="int", min=2),
+        Param("minimum_sigclip_groups", 100,
+              "Integrations (or groups, with --no-only-use-ints) from which sigma clipping is used.",
+              kind="int", min=1),
+        Param("only_use_ints", True, "Sigma-clip each difference across integrations only (jwst's default), "
+              "not across groups too.", kind="bool"),
+        Param("min_diffs_single_pass", 10, "Usable differences from which all outliers are flagged in one "
+              "pass, not iteratively.", kind="int", min=1),
+        Param("expand_large_events", False, "Flag NIR snowballs: grow jump blobs around new saturated cores.",
+              kind="bool"),
+        Param("min_sat_area", 1.0, "Smallest new-saturation blob (pixels) for a snowball core.", min=0,
+              when=SNOWBALLS),
+        Param("min_jump_area", 5.0, "Smallest jump blob (pixels) for a snowball.", min=0, when=SNOWBALLS),
+        Param("expand_factor", 2.0, "Snowball ellipse growth factor.", min=0, when=SNOWBALLS),
+        Param("sat_required_snowball", True,
+              "A snowball needs a new saturated core inside it (else every jump blob is one).", kind="bool",
+              when=SNOWBALLS),
+        Param("min_sat_radius_extend", 2.5,
+              "Cores with a larger minor axis (pixels) are grown and flagged SATURATED.", min=0,
+              when=SNOWBALLS),
+        Param("sat_expand", 2, "Core growth: 2x this many pixels are added to each axis.", kind="int", min=0,
+              when=SNOWBALLS),
+        Param("edge_size", 25, "Jump blobs centred this close to an edge are snowballs without a core.",
+              kind="int", min=0, when=SNOWBALLS),
+        Param("mask_snowball_core_next_int", True,
+              "Flag snowball cores as jumps early in the next integration.", kind="bool", when=SNOWBALLS),
+        Param("snowball_time_masked_next_int", 4000.0,
+              "Seconds of the next integration flagged on snowball cores.", min=0, when=SNOWBALLS),
+        Param("max_extended_radius", 200, "Largest radius (pixels) of a grown snowball or core.", kind="int",
+              min=1, when=LARGE_EVENTS),
+        Param("find_showers", False, "Flag MIRI showers (faint extended halos of large cosmic-ray events).",
+              kind="bool"),
+        Param("max_shower_amplitude", 4.0,
+              "Shower flags are undone where they change the pixel's rate by more than this (DN/s).", min=0,
+              when=SHOWERS),
+        Param("extend_snr_threshold", 1.2,
+              "Shower threshold on the ring-smoothed difference significance (sigma).", min=0, when=SHOWERS),
+        Param("extend_min_area", 90, "Smallest shower region (pixels).", kind="int", min=1, when=SHOWERS),
+        Param("extend_inner_radius", 1.0, "Inner radius of the ring kernel (pixels).", min=0, when=SHOWERS),
+        Param("extend_outer_radius", 2.6,
+              "Width of the ring kernel (pixels; outer radius = inner + this, as jwst).", min=0,
+              min_open=True, when=SHOWERS),
+        Param("extend_ellipse_expand_ratio", 1.1, "Shower ellipse growth factor.", min=0, when=SHOWERS),
+        Param("time_masked_after_shower", 15.0, "Seconds after a shower whose groups are flagged too.", min=0,
+              when=SHOWERS),
+        Param("force_large_events", False,
+              "Allow large-event flagging where JWST advises against it (NIRISS SOSS/AMI, MIRI "
+              "coronagraphy, 1-4 groups, snowballs on MIRI, showers on NIR).", kind="flag",
+              when=LARGE_EVENTS),
+        Param("two_group", False,
+              "Beyond jwst: flag cosmic rays in 2-group integrations (against the other integrations, "
+              "or the neighbouring pixels with one integration) instead of refusing them.", kind="flag"),
+        Param("two_group_rejection_threshold", 5.0, "Sigma threshold of --two-group.", min=0,
+              when=("two_group",)),
+        SKIP_UNSUPPORTED,
+    ),
+)
