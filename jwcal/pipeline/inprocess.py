@@ -65,10 +65,22 @@ def _check_ends(pipeline: Pipeline, contexts: list[click.Context], source: str, 
                          "jwcal run or to the stage, not both")
     for ctx, stage in zip(contexts[:-1], pipeline.stages[:-1], strict=True):
         _, stage_out = _io_parameters(ctx)
-        if stage_out not in (None, "-") and stage.name not in ("outlier", "tweakreg"):
+        if stage_out not in (None, "-") and stage.name != "outlier":
             raise UsageError(f"pipeline {stage.label}: writes -o {stage_out}, so the next stage would "
-                             "get nothing; only the last stage (or outlier/tweakreg, which also pass "
-                             "their products on) may have -o")
+                             "get nothing; only the last stage (or outlier, which also passes "
+                             "its products on) may have -o")
+
+
+def _give(ctx: click.Context, what: str, value: str, stage: Stage) -> None:
+    """Hand jwcal run's IN (``what='source'``) or -o (``'output'``) to an end stage."""
+    if value == "-":
+        return
+    if what == "source" and "sources" in ctx.params:
+        ctx.params["sources"] = (value,)
+    elif what in ctx.params:
+        ctx.params[what] = value
+    else:
+        raise UsageError(f"pipeline {stage.label}: takes no {'input' if what == 'source' else '-o'}")
 
 
 def _stage_thread(stage: Stage, ctx: click.Context, stdin: Channel | None, stdout: Channel | None,
@@ -86,20 +98,6 @@ def _stage_thread(stage: Stage, ctx: click.Context, stdin: Channel | None, stdou
             stdout.close(failed=outcome.error is not None)
         if stdin is not None:
             stdin.reader_done()
-
-
-def _feed(source: str, channel: Channel, outcome: _Outcome) -> None:
-    from jwcal.io import read_exposures
-
-    bind(None, None)
-    try:
-        for exposure in read_exposures(source):
-            channel.put(exposure)
-            del exposure
-    except BaseException as exc:
-        outcome.error = exc
-    finally:
-        channel.close(failed=outcome.error is not None)
 
 
 def _collect(channel: Channel, output: str, overwrite: bool, edit: Callable | None) -> int:
@@ -175,23 +173,23 @@ def run_pipeline(pipeline: Pipeline, source: str = "-", output: str = "-", *, ov
 
     contexts = [make_context(stage, parent) for stage in pipeline.stages]
     _check_ends(pipeline, contexts, source, output)
-    if output != "-":
+    if record:
+        if output == "-":
+            raise UsageError("record=True needs an output path")
         check_writable(output, overwrite=overwrite)
-    elif record:
-        raise UsageError("record=True needs an output path")
 
     stages = pipeline.stages
-    feed = Channel("<stdin>") if source != "-" else None
+    _give(contexts[0], "source", source, stages[0])
+    if not record:
+        _give(contexts[-1], "output", output, stages[-1])
+        if output != "-":
+            contexts[-1].params["overwrite"] = overwrite or contexts[-1].params.get("overwrite", False)
     links = [Channel(f"<{stage.name} output>") for stage in stages[:-1]]
-    tail = Channel(f"<{stages[-1].name} output>") if output != "-" else None
-    inputs = [feed, *links]
+    tail = Channel(f"<{stages[-1].name} output>") if record else None
+    inputs = [None, *links]
     outputs = [*links, tail]
 
-    outcomes = [_Outcome(f"input {source}")] if feed is not None else []
-    threads = []
-    if feed is not None:
-        threads.append(threading.Thread(target=_feed, args=(source, feed, outcomes[0]),
-                                        name="jwcal-run-input", daemon=True))
+    outcomes, threads = [], []
     for stage, ctx, stdin, stdout in zip(stages, contexts, inputs, outputs, strict=True):
         outcome = _Outcome(stage.name)
         outcomes.append(outcome)
@@ -208,7 +206,7 @@ def run_pipeline(pipeline: Pipeline, source: str = "-", output: str = "-", *, ov
     try:
         if tail is not None:
             try:
-                written = _collect(tail, output, overwrite, edit if record else None)
+                written = _collect(tail, output, overwrite, edit)
             except BaseException as exc:
                 collector.error = exc
                 if not isinstance(exc, Exception):
@@ -216,7 +214,7 @@ def run_pipeline(pipeline: Pipeline, source: str = "-", output: str = "-", *, ov
         for thread in threads:
             thread.join()
     except BaseException:  # Ctrl-C, SIGTERM: unwind every stage so that temp files are removed
-        for channel in (*inputs, *outputs):
+        for channel in links if tail is None else (*links, tail):
             if channel is not None:
                 channel.close(failed=True)
                 channel.reader_done()

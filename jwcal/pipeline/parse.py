@@ -134,7 +134,7 @@ def parse_pipeline(text: str) -> Pipeline:
     stages = []
     for index, args in enumerate(split_stages(text)):
         stage = Stage(index, args[0], tuple(args[1:]))
-        command_for(stage)
+        make_context(stage, None)  # every stage's options checked before anything runs
         stages.append(stage)
     return Pipeline(tuple(stages))
 
