@@ -13,6 +13,7 @@ from jwcal import dq
 from jwcal.algorithms import clean_1f as algo
 from jwcal.errors import DataError, UnsupportedError
 from jwcal.exposure import Exposure
+from jwcal.steps.product_level import IMAGE, require
 from jwcal.steps.ramp_layout import replace, skipped
 
 TRANSPOSED = ("NRS1", "NRS2", "NIS", "GUIDER1", "GUIDER2")
@@ -50,6 +51,7 @@ def run(exposure: Exposure, *, n_sigma: float = 2.0, skip_unsupported: bool = Fa
         if skip_unsupported:
             return skipped(exposure, "S_CLN1F", why)
         raise UnsupportedError(f"{exposure.label}: {why}")
+    require(exposure, "clean-1f", IMAGE)
     sci = np.asarray(exposure["SCI"].data, np.float32)
     if sci.ndim not in (2, 3):
         raise DataError(f"{exposure.label}: SCI is {sci.ndim}-D, clean-1f needs a rate/cal image "

@@ -10,33 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from jwcal import dq
-from jwcal.errors import DataError, UnsupportedError
+from jwcal.errors import UnsupportedError
 from jwcal.exposure import HDU, Exposure, Planes
 from jwcal.products import with_suffix
+from jwcal.steps.product_level import RAMP, RAW, require
 from jwcal.steps.references import mask_dq
 
 #: FGS guide modes keep a DQ array instead of PIXELDQ/GROUPDQ (GuiderRawModel): not implemented.
 GUIDER_MODES = ("FGS_ID-IMAGE", "FGS_ID-STACK", "FGS_ACQ1", "FGS_ACQ2", "FGS_TRACK", "FGS_FINEGUIDE")
-
-
-def check_ramp(exposure: Exposure) -> tuple[int, int, int, int]:
-    """Return the (nints, ngroups, ny, nx) of a ramp's SCI, checking it against NGROUPS.
-
-    Raises
-    ------
-    DataError
-        SCI is not 4-D, or the NGROUPS/NINTS keywords disagree with the data.
-    """
-    shape = exposure["SCI"].shape
-    if len(shape) != 4:
-        raise DataError(f"{exposure.label}: SCI is {len(shape)}-D, a ramp needs 4-D (nints, ngroups, ny, nx)")
-    header = exposure.peek_primary()
-    if "NGROUPS" in header and int(header["NGROUPS"]) != shape[1]:
-        raise DataError(f"{exposure.label}: NGROUPS={header['NGROUPS']} but SCI holds {shape[1]} groups")
-    segmented = "INTSTART" in header or "EXSEGNUM" in header
-    if "NINTS" in header and not segmented and int(header["NINTS"]) != shape[0]:
-        raise DataError(f"{exposure.label}: NINTS={header['NINTS']} but SCI holds {shape[0]} integrations")
-    return shape  # type: ignore[return-value]
 
 
 def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
@@ -59,13 +40,13 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
     Raises
     ------
     DataError
-        SCI is not a 4-D ramp consistent with NGROUPS.
+        Not a ramp (a rate/cal image), or NGROUPS/NINTS disagreeing with the data.
     ReferenceFileError
         The mask is for another detector, lacks DQ, or does not cover the data.
     UnsupportedError
         FGS guide-mode data (not implemented).
     """
-    nints, ngroups, ny, nx = check_ramp(exposure)
+    nints, ngroups, ny, nx = require(exposure, "dq-init", RAW, RAMP)
     exp_type = str(exposure.peek_primary().get("EXP_TYPE", "")).strip().upper()
     if exp_type in GUIDER_MODES:
         raise UnsupportedError(f"{exposure.label}: dq-init for FGS guide mode {exp_type} is not implemented")

@@ -15,7 +15,7 @@ from jwcal.algorithms.ramp_fit import fit_ramps
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
-from jwcal.steps.dq_init import check_ramp
+from jwcal.steps.product_level import RAMP, require
 from jwcal.steps.references import reference_array
 
 #: Extensions of the input that describe the ramp and are not copied to the rate products.
@@ -54,8 +54,8 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
     Parameters
     ----------
     exposure : Exposure
-        ``_ramp`` layout: SCI float32 (nints, ngroups, ny, nx) in DN, GROUPDQ uint8, PIXELDQ uint32
-        (both created as zeros if absent), optional AVDRKCUR (DN/s).
+        ``_ramp`` layout (after dq-init): SCI float32 (nints, ngroups, ny, nx) in DN, GROUPDQ uint8,
+        PIXELDQ uint32, optional AVDRKCUR (DN/s). A raw ``_uncal`` is refused.
     gain : Exposure
         GAIN reference (SCI, e-/DN). NaN on the data's pixels is an error; values <= 0 flag the
         pixel DO_NOT_USE | NO_GAIN_VALUE.
@@ -74,14 +74,16 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
 
     Raises
     ------
+    MissingExtensionError
+        A raw ramp without PIXELDQ/GROUPDQ (run jwcal dq-init first).
     DataError
-        Not a 4-D ramp, NGROUPS mismatch, missing timing keywords, NaN in the references.
+        Not a ramp, NGROUPS/NINTS mismatch, missing timing keywords, NaN in the references.
     ReferenceFileError
         References of another detector or not covering the data.
     UnsupportedError
         ZEROFRAME use requested (suppress_one_group False with a ZEROFRAME extension): not implemented.
     """
-    nints, ngroups, ny, nx = check_ramp(exposure)
+    nints, ngroups, ny, nx = require(exposure, "ramp-fit", RAMP)
     header = exposure.peek_primary()
     if str(header.get("S_RAMP", "")).upper() == "COMPLETE":
         raise DataError(f"{exposure.label}: already ramp-fitted (S_RAMP=COMPLETE)")

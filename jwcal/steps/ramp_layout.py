@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from jwcal.errors import DataError, MissingExtensionError
+from jwcal.errors import DataError
 from jwcal.exposure import HDU, Exposure, Planes
+from jwcal.steps.product_level import RAMP, require
 
 
 def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -22,16 +23,11 @@ def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, 
     MissingExtensionError
         PIXELDQ or GROUPDQ absent (run ``jwcal dq-init`` first).
     DataError
-        SCI not 4-D, or DQ arrays of the wrong shape.
+        Not a ramp (see :func:`jwcal.steps.product_level.require`), NGROUPS/NINTS disagreeing with
+        the data, or DQ arrays of the wrong shape.
     """
-    for name in ("SCI", "PIXELDQ", "GROUPDQ"):
-        if name not in exposure:
-            hint = " (run jwcal dq-init first)" if name != "SCI" else ""
-            raise MissingExtensionError(f"{exposure.label}: {step} needs a {name} extension{hint}")
+    require(exposure, step, RAMP)
     sci = np.asarray(exposure["SCI"].data)
-    if sci.ndim != 4:
-        raise DataError(f"{exposure.label}: SCI is {sci.ndim}-D, {step} needs a 4-D ramp "
-                        "(nints, ngroups, ny, nx)")
     pixeldq = np.asarray(exposure["PIXELDQ"].data)
     groupdq = np.asarray(exposure["GROUPDQ"].data)
     if pixeldq.shape != sci.shape[2:] or groupdq.shape != sci.shape:

@@ -22,6 +22,7 @@ from jwcal.algorithms import weights as weights_alg
 from jwcal.errors import DataError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
+from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
 
@@ -186,7 +187,7 @@ def _sip_matrix(header, name: str) -> np.ndarray | None:
 
 def image_shape(exposure: Exposure) -> tuple[int, int]:
     """(ny, nx) of SCI from its header."""
-    shape = exposure["SCI"].shape
+    shape = require(exposure, "resample and outlier", IMAGE)
     if len(shape) != 2:
         raise DataError(f"{exposure.label}: SCI is {len(shape)}-D; resample needs 2-D images (_cal)")
     return shape
@@ -278,8 +279,8 @@ class InputInfo:
     def __init__(self, exposure: Exposure, index: int):
         self.label = exposure.label
         self.index = index
+        self.shape = image_shape(exposure)  # first: a ramp is refused as one, not for its WCS
         self.wcs = celestial_wcs(exposure)
-        self.shape = image_shape(exposure)
         try:
             self.footprint = footprint(self.wcs, self.shape)
         except DataError as exc:

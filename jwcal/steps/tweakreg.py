@@ -34,6 +34,7 @@ from jwcal.algorithms import tweakreg as alg
 from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
 from jwcal.products import root_from_header
+from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
 
@@ -253,6 +254,7 @@ def run(
     # ---- pass 1: catalogs
     images: list[_Image] = []
     for index, exposure in enumerate(source(False)):
+        require(exposure, "tweakreg", IMAGE)
         try:
             header, wcs = _celestial_wcs(exposure)
         except UnsupportedError:

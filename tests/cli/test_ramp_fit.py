@@ -33,8 +33,10 @@ def test_dq_init_then_ramp_fit(runner, tmp_path):
 
 def test_nan_gain_exit_1_no_output(runner, tmp_path):
     p = _files(tmp_path, gain=np.nan)
+    ramp = tmp_path / "ramp.fits"
+    assert runner.invoke(cli, ["dq-init", "--mask", p["mask"], p["uncal"], "-o", str(ramp)]).exit_code == 0
     out, ints = tmp_path / "o.fits", tmp_path / "i.fits"
-    result = runner.invoke(cli, ["ramp-fit", "--gain", p["gain"], "--readnoise", p["rn"], p["uncal"],
+    result = runner.invoke(cli, ["ramp-fit", "--gain", p["gain"], "--readnoise", p["rn"], str(ramp),
                                  "-o", str(out), "--rateints", str(ints)])
     assert result.exit_code == 1 and "NaN" in result.output
     assert not out.exists() and not ints.exists()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from jwcal import dq
-from jwcal.errors import DataError, ReferenceFileError
+from jwcal.errors import DataError, MissingExtensionError, ReferenceFileError
 from jwcal.steps import dq_init, ramp_fit
 from tests.factories import stage1
 
@@ -52,21 +52,22 @@ def test_nan_gain_is_an_error():
 def test_wrong_reference_shape_or_bad_ramp():
     with pytest.raises(ReferenceFileError):
         ramp_fit.run(_ramp(), **_refs(ny=4, nx=4))
-    hdul = stage1.uncal()
-    hdul[0].header["NGROUPS"] = 3
+    ramp = _ramp()
+    ramp.primary["NGROUPS"] = 3
     with pytest.raises(DataError, match="NGROUPS"):
-        ramp_fit.run(stage1.to_exposure(hdul), **_refs())
+        ramp_fit.run(ramp, **_refs())
     ramp = _ramp()
     ramp.primary.remove("TGROUP")
     with pytest.raises(DataError, match="TGROUP"):
         ramp_fit.run(ramp, **_refs())
 
 
-def test_uncal_without_dq_init_is_fitted_and_input_untouched():
+def test_uncal_without_dq_init_is_refused_and_input_untouched():
+    # issue 19: a raw _uncal has no DQ; fitting it would treat the reference pixels as science
     uncal = stage1.to_exposure(stage1.uncal(rate=3.0))
     raw = uncal["SCI"].data.copy()
-    rate = ramp_fit.run(uncal, **_refs())
-    np.testing.assert_allclose(rate["SCI"].data, 3.0, rtol=1e-4)
+    with pytest.raises(MissingExtensionError, match="run jwcal dq-init first"):
+        ramp_fit.run(uncal, **_refs())
     np.testing.assert_array_equal(uncal["SCI"].data, raw)
 
 
