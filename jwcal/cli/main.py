@@ -14,6 +14,7 @@ import sys
 import click
 
 from jwcal import __version__
+from jwcal.cli import startup
 from jwcal.errors import JwcalError
 from jwcal.errors import UsageError as JwcalUsageError
 
@@ -48,6 +49,7 @@ class _NoBlasProbe:
 
 if not any(isinstance(finder, type) and finder.__name__ == "_NoBlasProbe" for finder in sys.meta_path):
     sys.meta_path.insert(0, _NoBlasProbe)
+startup.install()  # astropy.io.fits without astropy.units (see jwcal/cli/startup.py)
 
 
 class _OneLineError(click.ClickException):
