@@ -12,7 +12,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,crds,reference]'
+	$(BIN)/pip install --quiet -e '.[test,crds,reference,dask]'
 	touch $(STAMP)
 
 test: $(STAMP)
