@@ -50,9 +50,10 @@ def command(sources, output, overwrite, **params):
     file: the inputs are read three times). Needs at least two exposures (--skip-unsupported
     passes a single one through).
 
-    With -o DIR the _crf files are written there and, when stdout is a pipe or a file, also
-    streamed to stdout (as tee does), so the step can sit in the middle of a pipeline; not when
-    stdout is /dev/null (nothing would be kept).
+    With -o DIR the _crf files are written there and, when stdout is a pipe, also streamed to
+    stdout (as tee does), so the step can sit in the middle of a pipeline; never into a regular
+    file, a terminal or /dev/null (`> log 2>&1` keeps the log only). -o - writes the stream only.
+    A failed run leaves no files and no new directory behind.
 
     \b
     Examples:
@@ -65,7 +66,7 @@ def command(sources, output, overwrite, **params):
 
     from jwcal.cli.multi import multi_source
     from jwcal.errors import UsageError
-    from jwcal.io import FileBatch, open_output, stdout_is_terminal
+    from jwcal.io import FileBatch, open_output, output_directory, stdout_is_pipe
     from jwcal.steps import outlier
 
     if output != "-" and os.path.exists(output) and not os.path.isdir(output):
@@ -77,11 +78,9 @@ def command(sources, output, overwrite, **params):
                 for exposure in results:
                     sink.write(exposure)
             return
-        os.makedirs(output, exist_ok=True)
         inputs = {os.path.realpath(p) for p in paths}
-        teed = not (stdout_is_terminal() or _stdout_discarded())
-        tee = open_output("-", overwrite=False) if teed else contextlib.nullcontext()
-        with FileBatch(overwrite=overwrite) as batch, tee as stream:
+        tee = open_output("-", overwrite=False) if stdout_is_pipe() else contextlib.nullcontext()
+        with output_directory(output), FileBatch(overwrite=overwrite) as batch, tee as stream:
             for index, exposure in enumerate(results):
                 name = os.path.basename(str(exposure.peek_primary().get("FILENAME") or "")) or \
                     f"exposure{index + 1:04d}_crf.fits"
@@ -96,13 +95,3 @@ def command(sources, output, overwrite, **params):
                 if stream is not None:
                     stream.write(exposure)
 
-
-def _stdout_discarded() -> bool:
-    """Tell whether stdout is /dev/null, where encoding the tee stream would be wasted work."""
-    import os
-    import sys
-
-    try:
-        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
-    except (AttributeError, OSError, ValueError):
-        return False

@@ -25,19 +25,22 @@ def command(source, output, suffix, overwrite):
     A file is named <root>_<suffix>.fits: the root comes from the FILENAME keyword (or from
     PROGRAM, OBSERVTN, VISIT, ... DETECTOR), the suffix from what has been done to the exposure
     (uncal, ramp, rate, rateints, cal, tweakreg, crf, i2d) unless --suffix is given. All files
-    appear together at the end, or none if anything fails.
+    appear together at the end, or none if anything fails (and a directory split made is removed
+    again). In a chain, set -o pipefail so that a failure upstream fails the chain:
+
+    \b
+      set -o pipefail; jwcal cat a.fits b.fits | jwcal dq-init --mask m.fits | jwcal split -o out/
 
     \b
     Example:
       cat a.fits b.fits | jwcal cat - | jwcal split -o out/
     """
     from jwcal.cli.progress import track
-    from jwcal.io import FileBatch, read_exposures
+    from jwcal.io import FileBatch, output_directory, read_exposures
     from jwcal.io.naming import product_filename
 
-    os.makedirs(output, exist_ok=True)
     index = 0
-    with FileBatch(overwrite=overwrite) as batch:
+    with output_directory(output), FileBatch(overwrite=overwrite) as batch:
         # no enumerate(): its reused result tuple would keep the previous exposure alive while the
         # next one is read, doubling the peak memory
         for exposure in track(read_exposures(source), "splitting"):

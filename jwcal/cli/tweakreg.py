@@ -97,14 +97,14 @@ def command(sources, output, overwrite, **params):
     from jwcal.cli.filters import same_file
     from jwcal.cli.multi import multi_source
     from jwcal.errors import UsageError
-    from jwcal.io import FileBatch, check_writable, open_output
+    from jwcal.io import FileBatch, check_writable, open_output, output_directory
     from jwcal.io.naming import product_filename
     from jwcal.steps import tweakreg
 
     if output == "-":
         check_writable(output, overwrite=overwrite)
-    else:
-        os.makedirs(output, exist_ok=True)
+    elif os.path.exists(output) and not os.path.isdir(output):
+        raise UsageError(f"{output}: not a directory")
     with multi_source(sources) as (source, _product, paths):
         results = tweakreg.run(source, **params)
         if output == "-":
@@ -112,7 +112,7 @@ def command(sources, output, overwrite, **params):
                 for exposure in results:
                     sink.write(exposure)
             return
-        with FileBatch(overwrite=overwrite) as batch:
+        with output_directory(output), FileBatch(overwrite=overwrite) as batch:
             for index, exposure in enumerate(results):
                 path = os.path.join(output, product_filename(exposure, index, "tweakreg"))
                 if any(same_file(p, path) for p in paths):

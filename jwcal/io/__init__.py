@@ -5,7 +5,14 @@ A stream is one or more FITS files concatenated byte for byte. :func:`read_expos
 to stdout.
 """
 
-from jwcal.io.output import FileBatch, check_writable, open_output, stdout_is_terminal
+from jwcal.io.output import (
+    FileBatch,
+    check_writable,
+    open_output,
+    output_directory,
+    stdout_is_pipe,
+    stdout_is_terminal,
+)
 from jwcal.io.reader import copy_stream, read_exposures, read_reference, read_single
 from jwcal.io.tables import table_hdu
 
@@ -14,9 +21,11 @@ __all__ = [
     "check_writable",
     "copy_stream",
     "open_output",
+    "output_directory",
     "read_exposures",
     "read_reference",
     "read_single",
+    "stdout_is_pipe",
     "stdout_is_terminal",
     "table_hdu",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
 
@@ -22,6 +23,21 @@ def stdout_is_terminal() -> bool:
     if stage_stdout() is not None:
         return False
     return sys.stdout is None or sys.stdout.isatty()
+
+
+def stdout_is_pipe() -> bool:
+    """Tell whether stdout is a pipe (or the next stage of ``jwcal run``): where a tee belongs.
+
+    A command that writes files and can also stream them (``outlier -o DIR``) streams only into a
+    pipe, never into a regular file (``> log 2>&1`` would get the whole stream), /dev/null, a
+    terminal or a socket (a service manager's log).
+    """
+    if stage_stdout() is not None:
+        return True
+    try:
+        return stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # no stdout, or one without a file descriptor
+        return False
 
 
 def check_writable(path: str, *, overwrite: bool) -> None:
@@ -146,3 +162,35 @@ class FileBatch:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temp)
         return False
+
+
+@contextlib.contextmanager
+def output_directory(path: str):
+    """Yield ``path`` as a directory for output files, made (with its parents) if missing.
+
+    If the block fails, the directories this call made are removed again (when still empty), so a
+    failed command leaves no empty ``-o`` directory behind.
+
+    Raises
+    ------
+    UsageError
+        ``path`` exists and is not a directory.
+    """
+    made = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        if os.path.exists(current):
+            raise UsageError(f"{path}: not a directory")
+        made.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    os.makedirs(path, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        for directory in made:  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise

@@ -35,7 +35,7 @@ def test_split_of_two_exposures_with_one_name_writes_nothing(runner, rate_file, 
     result = runner.invoke(cli, ["split", "-o", str(out)], input=stream)
     assert result.exit_code == 1
     assert "two exposures" in result.stderr
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # issue 19: no empty -o directory left behind
 
 
 def test_split_without_a_name_source_fails(runner, tmp_path):

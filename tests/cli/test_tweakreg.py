@@ -49,7 +49,7 @@ def test_failed_fit_exits_1_and_skip_unsupported_passes(runner, tset, tmp_path):
     result = run(runner, "tweakreg", *tset.paths, "--minobj", "400", "-o", tmp_path / "a")
     assert result.exit_code == 1
     assert "not enough matches" in result.output
-    assert not list((tmp_path / "a").iterdir())
+    assert not (tmp_path / "a").exists()  # issue 19: no empty -o directory left behind
     result = run(runner, "tweakreg", *tset.paths, "--minobj", "400", "--skip-unsupported",
                  "-o", tmp_path / "b")
     assert result.exit_code == 0
