@@ -6,6 +6,8 @@
 #            -> outlier -> resample -> _i2d mosaic
 # Usage: sh bench/demo.sh OUTDIR   (OUTDIR is replaced)
 set -eu
+# a failing command of a chain fails the demo, where the shell has pipefail (bash, zsh, ksh; not every dash)
+(set -o pipefail 2>/dev/null) && set -o pipefail
 out=${1:-demo-output}
 rm -rf "$out"
 mkdir -p "$out"

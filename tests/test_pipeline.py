@@ -77,3 +77,48 @@ def test_stream_through_pipe_keeps_4d_uint16_values(jwcal_exe, uncal_file, tmp_p
     assert _sh(f"cat {uncal_file} | {jwcal_exe} cat > {out}").returncode == 0
     with fits.open(uncal_file) as a, fits.open(out) as b:
         np.testing.assert_array_equal(a["SCI"].data, b["SCI"].data)
+
+
+# ---- issue 19: a chain with a broken input fails loudly, with and without pipefail
+
+
+@pytest.mark.parametrize("pipefail", [True, False])
+def test_chain_with_a_broken_file_fails_and_writes_nothing(jwcal_exe, tmp_path, pipefail):
+    from tests.factories import stage1
+
+    good = stage1.uncal()
+    good.writeto(tmp_path / "a_uncal.fits")
+    stage1.mask().writeto(tmp_path / "mask.fits")
+    other = stage1.uncal()
+    other[0].header["FILENAME"] = "jw01234001001_01101_00002_nrcb1_uncal.fits"
+    other.writeto(tmp_path / "full.fits")
+    (tmp_path / "bad_uncal.fits").write_bytes((tmp_path / "full.fits").read_bytes()[:-3000])
+    chain = (f"{jwcal_exe} cat a_uncal.fits bad_uncal.fits | {jwcal_exe} dq-init --mask mask.fits "
+             f"| {jwcal_exe} split -o sp/")
+    result = subprocess.run(["bash", "-c", ("set -o pipefail; " if pipefail else "") + chain],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "jwcal cat: error: bad_uncal.fits: truncated" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "sp").exists()  # nothing written, not even the good exposure
+
+
+def test_chain_from_stdin_needs_pipefail_to_fail(jwcal_exe, tmp_path):
+    # bytes cat reads once (stdin) go on one whole exposure at a time: the good one reaches split,
+    # which then succeeds; only pipefail makes the chain report cat's failure (as the help says)
+    from tests.factories import stage1
+
+    stage1.uncal().writeto(tmp_path / "a_uncal.fits")
+    stage1.mask().writeto(tmp_path / "mask.fits")
+    other = stage1.uncal()
+    other[0].header["FILENAME"] = "jw01234001001_01101_00002_nrcb1_uncal.fits"
+    other.writeto(tmp_path / "full.fits")
+    (tmp_path / "bad.fits").write_bytes((tmp_path / "full.fits").read_bytes()[:-3000])
+    chain = (f"cat a_uncal.fits bad.fits | {jwcal_exe} cat | {jwcal_exe} dq-init --mask mask.fits "
+             f"| {jwcal_exe} split -o sp/")
+    loose = subprocess.run(["bash", "-c", chain], cwd=tmp_path, capture_output=True, text=True)
+    assert loose.returncode == 0 and "truncated" in loose.stderr
+    assert [p.name for p in (tmp_path / "sp").iterdir()] == ["jw01234001001_01101_00001_nrcb1_ramp.fits"]
+    strict = subprocess.run(["bash", "-c", "set -o pipefail; " + chain.replace("sp/", "sp2/")],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert strict.returncode == 1

@@ -14,18 +14,27 @@ from jwcal.cli import options
 def command(sources, output, overwrite):
     """Concatenate FITS files (or streams) into one stream, byte for byte.
 
-    Each input is checked to be well-formed FITS (complete headers and data sections) while it is
-    copied, in bounded chunks, so memory stays small whatever the file size. With no IN, or IN
-    '-', the stream is read from stdin.
+    Every input file is checked to be well-formed FITS (complete headers and data sections) before
+    any byte is written, so a broken input makes cat fail (exit 1) with nothing written and the
+    next command of the chain fails on its empty input. Exposures read from stdin are checked and
+    passed on one at a time, each only once it was read whole. With no IN, or IN '-', the stream
+    is read from stdin. Memory stays small whatever the file size.
+
+    A stream of several exposures is not one FITS file: FITS readers (astropy, fitsverify, DS9)
+    see the first exposure only, or call the rest garbage. Give it a name that does not claim FITS
+    (e.g. .stream), or let jwcal split write it back to files. In a chain, set -o pipefail so that
+    the chain fails when any of its commands fails.
 
     \b
     Examples:
-      jwcal cat a_uncal.fits b_uncal.fits > ab.fits
+      jwcal cat a_uncal.fits b_uncal.fits > ab.stream
       jwcal cat *_cal.fits | jwcal info
+      set -o pipefail; jwcal cat *_uncal.fits | jwcal dq-init --mask m.fits | jwcal split -o ramps/
     """
     from jwcal.cli.filters import same_file
     from jwcal.errors import UsageError
-    from jwcal.io import check_writable, copy_stream, open_output
+    from jwcal.io import check_writable, open_output
+    from jwcal.io.catenate import catenate
 
     sources = sources or ("-",)
     if sources.count("-") > 1:
@@ -35,5 +44,4 @@ def command(sources, output, overwrite):
             raise UsageError(f"{output}: is one of the inputs; inputs are never modified")
     check_writable(output, overwrite=overwrite)
     with open_output(output, overwrite=overwrite) as sink:
-        for source in sources:
-            copy_stream(source, sink.write_bytes)
+        catenate(sources, sink.write_bytes)

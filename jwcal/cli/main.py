@@ -237,8 +237,10 @@ def cli(ctx, verbose, quiet):
     Exit status: 0 success, 1 bad or unsupported data, 2 usage error.
 
     \b
-    Example:
+    Examples:
       jwcal cat a_uncal.fits b_uncal.fits | jwcal info
+      set -o pipefail    # in chains: the chain fails when any command fails
+      jwcal cat *_uncal.fits | jwcal dq-init --mask m.fits | jwcal split -o ramps/
     """
     verbosity = verbose - quiet
     ctx.obj = {"verbosity": verbosity}

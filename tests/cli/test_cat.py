@@ -55,3 +55,43 @@ def test_cat_output_is_readable_by_astropy_per_file(runner, uncal_file, tmp_path
     assert runner.invoke(cli, ["cat", uncal_file, "-o", str(out)]).exit_code == 0
     with fits.open(out) as hdul:
         assert [h.name for h in hdul] == ["PRIMARY", "SCI", "INT_TIMES", "ASDF"]
+
+
+# ---- issue 19: a broken input is never half-written into a stream
+
+
+def _broken(path, tmp_path, name="bad_uncal.fits", keep=20000):
+    bad = tmp_path / name
+    bad.write_bytes(Path(path).read_bytes()[:keep])  # complete headers, data cut short
+    return str(bad)
+
+
+def test_cat_writes_no_byte_when_a_later_file_is_broken(runner, uncal_file, tmp_path):
+    bad = _broken(uncal_file, tmp_path)
+    result = runner.invoke(cli, ["cat", uncal_file, bad])
+    assert result.exit_code == 1 and "truncated" in result.stderr
+    assert result.stdout_bytes == b""  # the good first file is not streamed either: the chain fails whole
+
+
+def test_cat_of_stdin_passes_whole_exposures_only(runner, uncal_file, rate_file, tmp_path):
+    good = Path(uncal_file).read_bytes() + Path(rate_file).read_bytes()
+    stream = good + Path(_broken(uncal_file, tmp_path)).read_bytes()
+    result = runner.invoke(cli, ["cat", "-"], input=stream)
+    assert result.exit_code == 1 and "truncated" in result.stderr
+    assert result.stdout_bytes == good  # the two complete exposures, none of the broken one's bytes
+    result = runner.invoke(cli, ["cat", "-"], input=good)
+    assert result.exit_code == 0 and result.stdout_bytes == good
+
+
+def test_cat_refuses_trailing_garbage_before_writing(runner, uncal_file, tmp_path):
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(Path(uncal_file).read_bytes() + b"x" * 2880)
+    result = runner.invoke(cli, ["cat", uncal_file, str(junk)])
+    assert result.exit_code == 1 and "no SIMPLE or XTENSION" in result.stderr
+    assert result.stdout_bytes == b""
+
+
+def test_cat_help_does_not_call_a_stream_a_fits_file(runner):
+    text = runner.invoke(cli, ["cat", "--help"]).output
+    assert "> ab.stream" in text and "not one FITS file" in text and "pipefail" in text
+    assert "> ab.fits" not in text
