@@ -81,6 +81,26 @@ def _deaths(exc: BaseException) -> int | None:
     return None
 
 
+def _settle(future, job: Job, deaths: dict[str, int], retries: int) -> Outcome | None:
+    """Return the final outcome of a completed future, or None if its job is to be submitted again."""
+    if future.status == "finished":
+        return future.result()
+    exc = future.exception() if future.status == "error" else None
+    lost = _deaths(exc) if exc is not None else None
+    if lost is not None:
+        deaths[job.source] = deaths.get(job.source, 0) + lost
+        if deaths[job.source] <= retries:
+            log.warning("%s: its worker died; retrying", job.source)
+            return None
+        reason = (f"the worker running it died {deaths[job.source]} times (killed, or out of memory: see "
+                  "the workers' --memory-limit)")
+    elif exc is not None:
+        reason = f"lost by the cluster: {type(exc).__name__}: {exc}"
+    else:
+        reason = f"lost by the cluster ({future.status})"
+    return Outcome(job.source, 0.0, reason)
+
+
 def run_on_dask(text: str, jobs: list[Job], record: Callable[[Outcome], None], *, workers: int | None,
                 threads_per_worker: int | None, scheduler: str | None, retries: int, overwrite: bool,
                 verbose: int) -> None:
@@ -89,47 +109,36 @@ def run_on_dask(text: str, jobs: list[Job], record: Callable[[Outcome], None], *
     A task lost with its workers (``KilledWorker``) after the scheduler's own retries is submitted
     again while the deaths it caused stay within ``retries``; on a local cluster the scheduler's
     ``allowed_failures`` is ``retries``, so this never happens there. Interrupting cancels what is
-    left; temp files of killed writers are removed once no task of the batch can still be running.
+    left and closes a local cluster; temp files of killed writers are removed once no task of the
+    batch can still be running (always on a local cluster, after a complete run on a remote one).
     """
     from distributed import as_completed
 
     interrupted = True
-    with _client(scheduler, workers, threads_per_worker, retries) as client:
-        pending: dict[str, Job] = {}
-        deaths: dict[str, int] = {}
+    try:
+        with _client(scheduler, workers, threads_per_worker, retries) as client:
+            pending: dict[str, Job] = {}
+            deaths: dict[str, int] = {}
 
-        def submit(job: Job):
-            key = f"jwcal-run-{job.source.rsplit('/', 1)[-1]}-{uuid.uuid4().hex[:8]}"
-            future = client.submit(_task, text, job.source, job.output, overwrite, key=key, pure=False,
-                                   retries=0)
-            pending[key] = job
-            return future
+            def submit(job: Job):
+                key = f"jwcal-run-{job.source.rsplit('/', 1)[-1]}-{uuid.uuid4().hex[:8]}"
+                pending[key] = job
+                return client.submit(_task, text, job.source, job.output, overwrite, key=key, pure=False,
+                                     retries=0)
 
-        futures = as_completed([submit(job) for job in jobs])
-        try:
-            for future in futures:
-                job = pending.pop(future.key)
-                if future.status == "finished":
-                    record(future.result())
-                    continue
-                exc = future.exception() if future.status == "error" else None
-                lost = _deaths(exc) if exc is not None else None
-                if lost is not None:
-                    deaths[job.source] = deaths.get(job.source, 0) + lost
-                    if deaths[job.source] <= retries:
-                        log.warning("%s: its worker died; retrying", job.source)
+            futures = as_completed([submit(job) for job in jobs])
+            try:
+                for future in futures:
+                    job = pending.pop(future.key)
+                    outcome = _settle(future, job, deaths, retries)
+                    if outcome is None:
                         futures.add(submit(job))
-                        continue
-                    reason = (f"the worker running it died {deaths[job.source]} times (killed, or out of "
-                              "memory: see the workers' --memory-limit)")
-                elif exc is not None:
-                    reason = f"lost by the cluster: {type(exc).__name__}: {exc}"
-                else:
-                    reason = f"lost by the cluster ({future.status})"
-                record(Outcome(job.source, 0.0, reason))
-            interrupted = False
-        finally:
-            if interrupted:
-                client.cancel(list(futures.futures))
-    if scheduler is None or not interrupted:
-        remove_leftovers(jobs)
+                    else:
+                        record(outcome)
+                interrupted = False
+            finally:
+                if interrupted:
+                    client.cancel(list(futures.futures))
+    finally:
+        if scheduler is None or not interrupted:
+            remove_leftovers(jobs)

@@ -282,3 +282,34 @@ def test_cli_batch_end_to_end(sim, tmp_path, jwcal_exe):
     good = subprocess.run([*command[:3], *inputs[:2], "-o", "out/", "--workers", "1"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert good.returncode == 0 and "0 done, 0 failed, 2 skipped" in good.stderr
+
+
+@needs_dask
+def test_sigterm_leaves_complete_outputs_only_and_stops_the_cluster(sim, tmp_path, jwcal_exe):
+    import psutil
+
+    inputs = _inputs(sim, tmp_path, ["a", "b"])
+    fifo = tmp_path / "slow_uncal.fits"
+    os.mkfifo(fifo)  # its task blocks reading it until the batch is interrupted
+    out = tmp_path / "out"
+    proc = subprocess.Popen([jwcal_exe, "run", sim["text"], *inputs, str(fifo), "-o", str(out),
+                             "--workers", "2"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ((out / "a_rate.fits").exists() and (out / "b_rate.fits").exists()
+                   and any(name.startswith(".slow_rate.fits.") for name in os.listdir(out))):
+            assert proc.poll() is None and time.monotonic() < deadline, "the batch did not get going"
+            time.sleep(0.1)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "2 done, 0 failed, 0 skipped (interrupted)" in err
+    assert sorted(os.listdir(out)) == ["a_rate.fits", "b_rate.fits"]
+    _assert_rate(sim, out / "a_rate.fits")
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
