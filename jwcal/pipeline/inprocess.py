@@ -190,10 +190,10 @@ def run_pipeline(pipeline: Pipeline, source: str = "-", output: str = "-", *, ov
     outputs = [*links, tail]
 
     outcomes, threads = [], []
-    for stage, ctx, stdin, stdout in zip(stages, contexts, inputs, outputs, strict=True):
+    for stage, stage_ctx, stdin, stdout in zip(stages, contexts, inputs, outputs, strict=True):
         outcome = _Outcome(stage.name)
         outcomes.append(outcome)
-        threads.append(threading.Thread(target=_stage_thread, args=(stage, ctx, stdin, stdout, outcome),
+        threads.append(threading.Thread(target=_stage_thread, args=(stage, stage_ctx, stdin, stdout, outcome),
                                         name=f"jwcal-run-{stage.index + 1}-{stage.name}", daemon=True))
 
     def edit(exposure):
