@@ -5,16 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.clean_1f import SPEC
 
 
 @click.command("clean-1f", short_help="Remove 1/f striping from NIR rate/cal images (GI04).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@click.option("--n-sigma", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Source-masking clip level in robust sigmas.")
-@options.skip_unsupported_opt
-def command(source, output, overwrite, n_sigma, skip_unsupported):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Remove 1/f striping from rate, rateints or cal images of NIR detectors.
 
     Sources are masked (iterative --n-sigma clip, grown by a pixel) with DO_NOT_USE pixels; per
@@ -30,6 +29,4 @@ def command(source, output, overwrite, n_sigma, skip_unsupported):
     from jwcal.cli.filters import run_filter
     from jwcal.steps import clean_1f as step
 
-    run_filter(source, output, overwrite,
-               lambda exposure: step.run(exposure, n_sigma=n_sigma, skip_unsupported=skip_unsupported),
-               label="clean-1f")
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **params), label="clean-1f")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.dark import SPEC
 
 
 @click.command("dark", short_help="Subtract the DARK reference ramp (frame-averaged to NFRAMES).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@options.reference_opt("dark", "DARK")
-@click.option("--average-dark-current", type=float, default=None, metavar="E/S",
-              help="Average dark current (e-/s) for AVDRKCUR instead of the reference's.")
-@options.skip_unsupported_opt
-def command(source, output, overwrite, dark, average_dark_current, skip_unsupported):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Subtract the dark current ramp from every integration (``_ramp`` layout).
 
     The DARK frames are averaged to the science NFRAMES/GROUPGAP read pattern when they differ;
@@ -29,11 +27,8 @@ def command(source, output, overwrite, dark, average_dark_current, skip_unsuppor
       jwcal linearity --linearity lin.fits x.fits | jwcal dark --dark dark.fits > y.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.io import read_reference
     from jwcal.steps import dark as step
 
-    reference = read_reference(dark, "DARK")
-    run_filter(source, output, overwrite,
-               lambda exposure: step.run(exposure, dark=reference, average_dark_current=average_dark_current,
-                                         skip_unsupported=skip_unsupported),
+    references = options.read_references(SPEC, params)
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **references, **params),
                label="dark")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.dq_init import SPEC
 
 
 @click.command("dq-init", short_help="Apply the bad-pixel MASK; uncal -> _ramp layout.")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@options.reference_opt("mask", "MASK")
-def command(source, output, overwrite, mask):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Initialise the data quality of raw ramps from a MASK reference file.
 
     The MASK's DQ (remapped through its DQ_DEF table, cut to the science subarray) is OR-ed into
@@ -26,9 +27,8 @@ def command(source, output, overwrite, mask):
       jwcal dq-init --mask nrcb1_mask.fits < x_uncal.fits > x_ramp.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.io import read_reference
     from jwcal.steps import dq_init
 
-    reference = read_reference(mask, "MASK")
-    run_filter(source, output, overwrite, lambda exposure: dq_init.run(exposure, mask=reference),
+    references = options.read_references(SPEC, params)
+    run_filter(source, output, overwrite, lambda exposure: dq_init.run(exposure, **references, **params),
                label="dq-init")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.fix_int_times import SPEC
 
 
 @click.command("fix-int-times", short_help="Set time keywords from INT_TIMES (GI-TS01).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@click.option("--check", is_flag=True,
-              help="Write no FITS; print the header-minus-table differences in seconds.")
-@options.skip_unsupported_opt
-def command(source, output, overwrite, check, skip_unsupported):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Make the primary-header times agree with the INT_TIMES extension.
 
     For time-series data the header keywords (notably BSTRTIME, BENDTIME and BARTDELT) differ from
@@ -38,7 +37,7 @@ def command(source, output, overwrite, check, skip_unsupported):
     """
     from jwcal.steps import fix_int_times as step
 
-    if check:
+    if params["check"]:
         from jwcal.errors import UnsupportedError
         from jwcal.io import read_exposures
 
@@ -46,7 +45,7 @@ def command(source, output, overwrite, check, skip_unsupported):
             try:
                 diffs = step.differences(exposure)
             except UnsupportedError:
-                if not skip_unsupported:
+                if not params["skip_unsupported"]:
                     raise
                 click.echo(f"{exposure.label}\tno INT_TIMES")
                 continue
@@ -56,6 +55,5 @@ def command(source, output, overwrite, check, skip_unsupported):
 
     from jwcal.cli.filters import run_filter
 
-    run_filter(source, output, overwrite,
-               lambda exposure: step.run(exposure, skip_unsupported=skip_unsupported),
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **params),
                label="fix-int-times")

@@ -5,20 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.fix_parallel_wcs import SPEC
 
 
 @click.command("fix-parallel-wcs", short_help="Re-point pure parallels from the prime's attitude (GI06).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@click.option("--prime", multiple=True, metavar="FILE", type=click.Path(dir_okay=False, exists=True),
-              help="A prime exposure taken at the same time (repeat for several); the one whose "
-              "EXPSTART..EXPEND contains the parallel's gives RA_V1/DEC_V1/PA_V3.")
-@click.option("--ra-v1", type=float, default=None, metavar="DEG", help="V1 right ascension (deg).")
-@click.option("--dec-v1", type=float, default=None, metavar="DEG", help="V1 declination (deg).")
-@click.option("--pa-v3", type=float, default=None, metavar="DEG", help="V3 position angle at V1 (deg).")
-@options.skip_unsupported_opt
-def command(source, output, overwrite, prime, ra_v1, dec_v1, pa_v3, skip_unsupported):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Recompute the pointing and WCS of pure-parallel exposures from the observatory attitude.
 
     Pure-parallel exposures (VISITYPE PARALLEL_PURE) carry a coarse pointing, off by ~0.1" per
@@ -55,7 +50,8 @@ def command(source, output, overwrite, prime, ra_v1, dec_v1, pa_v3, skip_unsuppo
                 return exposure
         raise DataError(f"{path}: empty prime exposure")
 
-    primes = [headers_of(path) for path in prime]
+    primes = [headers_of(path) for path in params.pop("prime")]
+    ra_v1, dec_v1, pa_v3 = params["ra_v1"], params["dec_v1"], params["pa_v3"]
     # Validate the option combination once, before any output is opened.
     given = [v is not None for v in (ra_v1, dec_v1, pa_v3)]
     if (any(given) and not all(given)) or all(given) == bool(primes):
@@ -64,7 +60,6 @@ def command(source, output, overwrite, prime, ra_v1, dec_v1, pa_v3, skip_unsuppo
         raise UsageError("give either --prime FILE... or all of --ra-v1/--dec-v1/--pa-v3")
 
     def process(exposure):
-        return step.run(exposure, prime=primes, ra_v1=ra_v1, dec_v1=dec_v1, pa_v3=pa_v3,
-                        skip_unsupported=skip_unsupported)
+        return step.run(exposure, prime=primes, **params)
 
     run_filter(source, output, overwrite, process, label="fix-parallel-wcs")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.fix_targ_coords import SPEC
 
 
 @click.command("fix-targ-coords", short_help="Put TARG_RA/TARG_DEC at the exposure epoch (GI01).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@click.option("--check", is_flag=True,
-              help="Write no FITS; print one line per exposure telling which case it is in.")
-def command(source, output, overwrite, check):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Recompute TARG_RA/TARG_DEC from PROP_RA/PROP_DEC and the proper motion.
 
     TARG_RA/TARG_DEC of JWST products made before 2023-05-23 lack the target's proper motion, and
@@ -40,7 +40,7 @@ def command(source, output, overwrite, check):
     """
     from jwcal.steps import fix_targ_coords as step
 
-    if check:
+    if params["check"]:
         from jwcal.io import read_exposures
 
         for exposure in read_exposures(source, headers_only=True):
@@ -54,4 +54,5 @@ def command(source, output, overwrite, check):
 
     from jwcal.cli.filters import run_filter
 
-    run_filter(source, output, overwrite, step.run, label="fix-targ-coords")
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **params),
+               label="fix-targ-coords")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.linearity import SPEC
 
 
 @click.command("linearity", short_help="Correct non-linearity with the LINEARITY reference (COEFFS).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@options.reference_opt("linearity", "LINEARITY")
-def command(source, output, overwrite, linearity):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Replace every group by the pixel's LINEARITY polynomial of its value (``_ramp`` layout).
 
     SATURATED groups keep their values. Pixels flagged NO_LIN_CORR in the reference, or with NaN
@@ -25,9 +26,8 @@ def command(source, output, overwrite, linearity):
       jwcal refpix x.fits | jwcal linearity --linearity lin.fits > y.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.io import read_reference
     from jwcal.steps import linearity as step
 
-    reference = read_reference(linearity, "LINEARITY")
-    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, linearity=reference),
+    references = options.read_references(SPEC, params)
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **references, **params),
                label="linearity")

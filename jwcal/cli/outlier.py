@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.outlier import SPEC
 
 
 @click.command("outlier", short_help="Flag outliers against the median of all exposures (_crf).")
@@ -13,28 +14,7 @@ from jwcal.cli import options
               type=click.Path(allow_dash=True, file_okay=False),
               help="Directory for the _crf files (created if missing); '-' writes a stream to stdout.")
 @options.overwrite_opt
-@click.option("--weight-type", type=click.Choice(("ivm", "exptime")), default="ivm", show_default=True,
-              help="Drizzle weights of the single mosaics.")
-@click.option("--pixfrac", type=click.FloatRange(0.0, 1.0, min_open=True), default=1.0, show_default=True,
-              help="Drop size of the single drizzle.")
-@click.option("--kernel", type=click.Choice(("square", "point", "turbo")), default="square",
-              show_default=True,
-              help="Single-drizzle kernel.")
-@click.option("--fillval", default="NaN", show_default=True,
-              help="Accepted for jwst compatibility (pixels without weight never enter the median).")
-@click.option("--maskpt", type=click.FloatRange(0.0), default=0.7, show_default=True,
-              help="Ignore single-mosaic pixels whose weight is below this fraction of the typical weight.")
-@click.option("--snr", default="5.0 4.0", show_default=True,
-              help="Thresholds in units of ERR: neighbourhood test, pixel test.")
-@click.option("--scale", default="1.2 0.7", show_default=True,
-              help="Factors of the median's local derivative: neighbourhood test, pixel test.")
-@click.option("--backg", type=float, default=0.0, show_default=True,
-              help="Background level subtracted in the comparison (BKGLEVEL overrides it).")
-@click.option("--resample-data/--no-resample-data", default=True, show_default=True,
-              help="Drizzle to a common grid; --no-resample-data takes aligned inputs of one shape.")
-@click.option("--good-bits", default="~DO_NOT_USE", show_default=True,
-              help="DQ flags of usable pixels, jwst notation.")
-@options.skip_unsupported_opt
+@options.step_options(SPEC)
 def command(sources, output, overwrite, **params):
     """Flag cosmic rays and other outliers in aligned exposures, as jwst's imaging outlier detection.
 

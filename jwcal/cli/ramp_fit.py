@@ -5,19 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.ramp_fit import SPEC
 
 
 @click.command("ramp-fit", short_help="Fit ramps (OLS, optimal weighting): _ramp -> _rate.")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@options.reference_opt("gain", "GAIN")
-@options.reference_opt("readnoise", "READNOISE")
-@click.option("--suppress-one-group/--no-suppress-one-group", default=True, show_default=True,
-              help="Give no slope for integrations with a single good group (jwst's default).")
-@click.option("--rateints", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=False), default=None,
-              help="Also write the per-integration products (_rateints) to this file.")
-def command(source, output, overwrite, gain, readnoise, suppress_one_group, rateints):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Fit slopes to ramps: ordinary least squares with optimal weighting, as stcal's OLS_C.
 
     Ramps are split into segments at jumps (JUMP_DET) and flagged groups (SATURATED, DO_NOT_USE,
@@ -37,10 +33,11 @@ def command(source, output, overwrite, gain, readnoise, suppress_one_group, rate
 
     from jwcal.cli.filters import run_filter, same_file
     from jwcal.errors import UsageError
-    from jwcal.io import check_writable, open_output, read_reference
+    from jwcal.io import check_writable, open_output
     from jwcal.steps import ramp_fit
 
-    refs = {"GAIN": read_reference(gain, "GAIN"), "READNOISE": read_reference(readnoise, "READNOISE")}
+    references = options.read_references(SPEC, params)
+    rateints = params.pop("rateints")
     with contextlib.ExitStack() as stack:
         sink_write = None
         if rateints is not None:
@@ -50,7 +47,6 @@ def command(source, output, overwrite, gain, readnoise, suppress_one_group, rate
             sink_write = stack.enter_context(open_output(rateints, overwrite=overwrite)).write
 
         def process(exposure):
-            return ramp_fit.run(exposure, gain=refs["GAIN"], readnoise=refs["READNOISE"],
-                                suppress_one_group=suppress_one_group, rateints=sink_write)
+            return ramp_fit.run(exposure, **references, **params, rateints=sink_write)
 
         run_filter(source, output, overwrite, process, label="ramp-fit", warm_up=ramp_fit.warm_up)

@@ -5,19 +5,15 @@ from __future__ import annotations
 import click
 
 from jwcal.cli import options
+from jwcal.specs.saturation import SPEC
 
 
 @click.command("saturation", short_help="Flag saturated and A/D-floor groups (SATURATION reference).")
 @options.source_arg
 @options.output_opt
 @options.overwrite_opt
-@options.reference_opt("saturation", "SATURATION")
-@click.option("--n-pix-grow-sat", default=1, show_default=True, type=click.IntRange(min=0),
-              help="Layers of neighbours of a saturated pixel also flagged SATURATED (charge spilling).")
-@click.option("--use-readpatt/--no-use-readpatt", default=True, show_default=True,
-              help="Use the NFRAMES/GROUPGAP read pattern to flag groups whose average hides a "
-              "saturated frame.")
-def command(source, output, overwrite, saturation, n_pix_grow_sat, use_readpatt):
+@options.step_options(SPEC)
+def command(source, output, overwrite, **params):
     """Flag saturation in ramps (``_ramp`` layout, after dq-init).
 
     A group reaching the pixel's SATURATION threshold is flagged SATURATED in GROUPDQ, with every
@@ -31,11 +27,8 @@ def command(source, output, overwrite, saturation, n_pix_grow_sat, use_readpatt)
       jwcal dq-init --mask m.fits x_uncal.fits | jwcal saturation --saturation sat.fits > x_ramp.fits
     """
     from jwcal.cli.filters import run_filter
-    from jwcal.io import read_reference
     from jwcal.steps import saturation as step
 
-    reference = read_reference(saturation, "SATURATION")
-    run_filter(source, output, overwrite,
-               lambda exposure: step.run(exposure, saturation=reference, n_pix_grow_sat=n_pix_grow_sat,
-                                         use_readpatt=use_readpatt),
+    references = options.read_references(SPEC, params)
+    run_filter(source, output, overwrite, lambda exposure: step.run(exposure, **references, **params),
                label="saturation")

@@ -25,7 +25,9 @@ FILTER = "filter"
 MULTI = "multi"
 
 #: The stems of every step with a spec, in pipeline order.
-STEMS = ("jump",)
+STEMS = ("dq_init", "saturation", "superbias", "refpix", "linearity", "dark", "jump", "ramp_fit",
+         "clean_1f", "fix_targ_coords", "fix_parallel_wcs", "fix_int_times", "tweakreg", "outlier",
+         "resample")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from jwcal import dq
 from jwcal.algorithms import clean_1f as algo
 from jwcal.errors import DataError, UnsupportedError
 from jwcal.exposure import Exposure
+from jwcal.specs.clean_1f import SPEC
 from jwcal.steps.product_level import IMAGE, require
 from jwcal.steps.ramp_layout import replace, skipped
 
@@ -44,6 +45,7 @@ def run(exposure: Exposure, *, n_sigma: float = 2.0, skip_unsupported: bool = Fa
     DataError
         SCI not 2-D/3-D or of an unusable width.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/clean_1f.py)
     header = exposure.peek_primary()
     detector = str(header.get("DETECTOR", "")).strip().upper()
     if str(header.get("INSTRUME", "")).strip().upper() == "MIRI" or detector.startswith("MIR"):
@@ -71,4 +73,4 @@ def run(exposure: Exposure, *, n_sigma: float = 2.0, skip_unsupported: bool = Fa
         cleaned = algo.remove_1f(image, algo.source_mask(image, mask, n_sigma))
         out[k] = cleaned.T if transposed else cleaned
     return replace(exposure, {"SCI": out.reshape(sci.shape)}, "S_CLN1F",
-                   f"jwcal clean-1f: n_sigma={n_sigma} {'columns' if transposed else 'rows'}")
+                   [f"jwcal clean-1f: {'columns' if transposed else 'rows'}", SPEC.history(values)])

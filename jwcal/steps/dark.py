@@ -15,6 +15,7 @@ import numpy as np
 from jwcal.algorithms import dark as algo
 from jwcal.errors import ReferenceFileError, UnsupportedError
 from jwcal.exposure import Exposure
+from jwcal.specs.dark import SPEC
 from jwcal.steps.ramp_layout import by_group, ramp_arrays, replace, skipped
 from jwcal.steps.references import reference_array, reference_dq
 
@@ -52,6 +53,7 @@ def run(exposure: Exposure, *, dark: Exposure, average_dark_current: float | Non
     ReferenceFileError
         Reference for another detector, of the wrong dimensions, or not covering the data.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/dark.py)
     sci, pixeldq, _ = ramp_arrays(exposure, "dark")
     _, ngroups, ny, nx = sci.shape
     header, ref_header = exposure.peek_primary(), dark.peek_primary()
@@ -86,8 +88,8 @@ def run(exposure: Exposure, *, dark: Exposure, average_dark_current: float | Non
     subtract = algo.dark_subtractor(frames, sci.shape, first_int_is_one=first)
     arrays = {"SCI": by_group(sci, subtract), "PIXELDQ": pixeldq | bits, "AVDRKCUR": avg}
     return replace(exposure, arrays, "S_DARK",
-                   f"jwcal dark: NFRAMES={nframes} GROUPGAP={groupgap} "
-                   f"from dark {dark_nframes}/{dark_groupgap}")
+                   [f"jwcal dark: NFRAMES={nframes} GROUPGAP={groupgap} "
+                    f"from dark {dark_nframes}/{dark_groupgap}", SPEC.history(values)])
 
 
 def total_frames_needed(ngroups: int, nframes: int, groupgap: int) -> int:

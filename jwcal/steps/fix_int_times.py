@@ -88,6 +88,11 @@ def table_times(exposure: Exposure) -> dict[str, float]:
     if mid_utc is not None and mid_tdb is not None and "EXPMID" in values:
         from astropy.time import Time
 
+        for column, name in ((mid_utc, "int_mid_MJD_UTC"), (mid_tdb, "int_mid_BJD_TDB")):
+            if not np.isfinite(column).all():
+                raise DataError(f"{label}: INT_TIMES {name} has {int((~np.isfinite(column)).sum())} "
+                                "value(s) that are not finite")
+
         clock = Time(mid_utc, format="mjd", scale="utc").tdb.mjd
         light = (mid_tdb - clock) * alg.SECONDS_PER_DAY
         delta = alg.correction_at(values["EXPMID"], mid_utc, light)

@@ -28,6 +28,7 @@ import numpy as np
 from jwcal.algorithms import fix_parallel_wcs as alg
 from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
+from jwcal.specs.fix_parallel_wcs import SPEC
 
 log = logging.getLogger("jwcal")
 
@@ -137,6 +138,7 @@ def run(exposure: Exposure, *, prime: Sequence[Exposure] = (), ra_v1: float | No
     Exposure
         The exposure with the SCI header's pointing and WCS keywords recomputed.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/fix_parallel_wcs.py)
     given = [v is not None for v in (ra_v1, dec_v1, pa_v3)]
     if any(given) and not all(given):
         raise UsageError("--ra-v1, --dec-v1 and --pa-v3 go together")
@@ -225,6 +227,7 @@ def run(exposure: Exposure, *, prime: Sequence[Exposure] = (), ra_v1: float | No
     header["PUREPWCS"] = (True, "WCS updated from the prime's attitude (jwcal)")
     header["PUREPEXP"] = (str(source)[:68], "source of the attitude")
     header.add_history(f"jwcal fix-parallel-wcs: attitude from {source}")
+    header.add_history(SPEC.history(values))
     header.add_history(f"jwcal fix-parallel-wcs: old {old_text}")
     exposure.primary[STATUS_KEY] = "COMPLETE"
     log.info("%s: RA_REF/DEC_REF moved by %.3f arcsec", label, shift * 3600.0)

@@ -112,7 +112,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     UsageError
         A bad ``maximum_cores``.
     """
-    values = dict(locals())  # the parameters as called, for the HISTORY card (names in jwcal/specs/jump.py)
+    values = dict(locals())  # the parameters, for the HISTORY card (names in jwcal/specs/jump.py)
     try:
         threads = alg.resolve_threads(maximum_cores)
     except ValueError as exc:

@@ -30,6 +30,7 @@ from jwcal.algorithms import resample as drz
 from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
+from jwcal.specs.outlier import SPEC
 from jwcal.steps import resample as rs
 
 log = logging.getLogger("jwcal")
@@ -182,7 +183,7 @@ def flag_exposure(exposure: Exposure, outliers: np.ndarray, params: str) -> Expo
             filename = with_suffix(str(primary.get("FILENAME", "") or ""), "crf")
             if filename:
                 primary["FILENAME"] = filename
-            primary["HISTORY"] = f"jwcal outlier: {params}"[:2000]
+            primary["HISTORY"] = params
             hdus.append(HDU(header=primary))
         elif hdu.name in new:
             hdus.append(HDU.image(hdu.name, new.pop(hdu.name), hdu.peek_header()))
@@ -256,6 +257,7 @@ def run(
         Each input with ``DQ |= OUTLIER|DO_NOT_USE`` at outliers and NaN SCI/ERR/VAR_* wherever
         DO_NOT_USE is set; ``S_OUTLIR='COMPLETE'``, FILENAME with the ``_crf`` suffix.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/outlier.py)
     if kernel not in KERNELS:
         raise UsageError(f"outlier kernel must be one of {', '.join(KERNELS)}")
     if weight_type not in rs.WEIGHT_TYPES:
@@ -271,8 +273,7 @@ def run(
             yield from _skip(exposures)
             return
         raise UnsupportedError("outlier detection needs at least two input exposures")
-    params = (f"kernel={kernel}, pixfrac={pixfrac}, weight_type={weight_type}, maskpt={maskpt}, snr={snr}, "
-              f"scale={scale}, backg={backg}, resample_data={resample_data}, good_bits={good_bits}")
+    params = SPEC.history(values)
     stack = None
     try:
         if resample_data:

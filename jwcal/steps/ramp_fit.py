@@ -15,6 +15,7 @@ from jwcal.algorithms.ramp_fit import fit_ramps
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
+from jwcal.specs.ramp_fit import SPEC
 from jwcal.steps.product_level import RAMP, require
 from jwcal.steps.references import reference_array
 
@@ -83,6 +84,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
     UnsupportedError
         ZEROFRAME use requested (suppress_one_group False with a ZEROFRAME extension): not implemented.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/ramp_fit.py)
     nints, ngroups, ny, nx = require(exposure, "ramp-fit", RAMP)
     header = exposure.peek_primary()
     if str(header.get("S_RAMP", "")).upper() == "COMPLETE":
@@ -105,7 +107,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
                        nframes=nframes, suppress_one_group=suppress_one_group, dark_current=dark_array,
                        rateints=rateints is not None)
     del sci, groupdq
-    params = f"suppress_one_group={suppress_one_group}"
+    params = SPEC.history(values)
     if rateints is not None:
         rateints(_product(exposure, result["rateints"], "rateints", "CubeModel", params))
     return _product(exposure, result["rate"], "rate", "ImageModel", params)
@@ -129,7 +131,8 @@ def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: 
     filename = with_suffix(str(primary.get("FILENAME", "") or ""), suffix)
     if filename:
         primary["FILENAME"] = filename
-    primary["HISTORY"] = f"jwcal ramp-fit: OLS, optimal weighting, {params}"
+    primary["HISTORY"] = "jwcal ramp-fit: OLS, optimal weighting"
+    primary["HISTORY"] = params
     sci_header = exposure["SCI"].peek_header().copy()
     for key in ("BZERO", "BSCALE", "BLANK", "BUNIT"):
         sci_header.remove(key, ignore_missing=True)

@@ -14,6 +14,7 @@ import numpy as np
 from jwcal.algorithms import refpix as algo
 from jwcal.errors import UnsupportedError
 from jwcal.exposure import Exposure
+from jwcal.specs.refpix import SPEC
 from jwcal.steps.ramp_layout import ramp_arrays, replace, skipped
 
 #: Detectors whose DMS orientation is the detector's transposed (1/f striping along DMS columns).
@@ -49,6 +50,7 @@ def run(exposure: Exposure, *, odd_even_columns: bool = True, use_side_ref_pixel
     UnsupportedError
         MIRI or NIRSpec IRS2 data, or no usable reference pixels (without ``skip_unsupported``).
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/refpix.py)
     if side_smoothing_length < 1:
         raise ValueError("side_smoothing_length must be >= 1")
     sci, pixeldq, _ = ramp_arrays(exposure, "refpix")
@@ -84,6 +86,4 @@ def run(exposure: Exposure, *, odd_even_columns: bool = True, use_side_ref_pixel
     if transposed:
         out = np.ascontiguousarray(np.swapaxes(out, 2, 3))
     return replace(exposure, {"SCI": out}, "S_REFPIX",
-                   f"jwcal refpix: {mode} odd_even_columns={odd_even_columns} use_side_ref_pixels="
-                   f"{use_side_ref_pixels} side_smoothing_length={side_smoothing_length} "
-                   f"side_gain={side_gain}")
+                   [f"jwcal refpix: {mode}", SPEC.history(values)])

@@ -22,6 +22,7 @@ from jwcal.algorithms import weights as weights_alg
 from jwcal.errors import DataError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
+from jwcal.specs.resample import SPEC
 from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
@@ -690,6 +691,7 @@ def run(
     Exposure
         PRIMARY, SCI, ERR, CON, WHT, VAR_POISSON, VAR_RNOISE, VAR_FLAT (+ HDRTAB).
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/resample.py)
     if kernel not in alg.KERNELS:
         raise UsageError(f"Kernel {kernel!r} is not supported.")
     if weight_type not in WEIGHT_TYPES:
@@ -716,10 +718,10 @@ def run(
     arrays = mosaic.arrays(fill)
     params = dict(kernel=kernel, pixfrac=pixfrac, fillval=fillval, weight_type=weight_type,
                   good_bits=good_bits, pixel_scale_ratio=ratio)
-    return _product(first_primary, infos, wcs, arrays, params, blendheaders)
+    return _product(first_primary, infos, wcs, arrays, params, blendheaders, SPEC.history(values))
 
 
-def _product(primary, infos, wcs, arrays, params, blendheaders) -> Exposure:
+def _product(primary, infos, wcs, arrays, params, blendheaders, history) -> Exposure:
     ratio = params["pixel_scale_ratio"]
     groups = {}
     for info in infos:
@@ -743,7 +745,7 @@ def _product(primary, infos, wcs, arrays, params, blendheaders) -> Exposure:
     primary["PXSCLRT"] = (float(ratio), "output / input pixel scale ratio")
     primary["S_RESAMP"] = "COMPLETE"
     primary["FILENAME"] = with_suffix(str(primary.get("FILENAME", "") or ""), "i2d") or "mosaic_i2d.fits"
-    primary["HISTORY"] = ("jwcal resample: " + ", ".join(f"{k}={v}" for k, v in params.items()))[:2000]
+    primary["HISTORY"] = history
 
     header = _sci_header(wcs, infos[0].bunit, effexp, duration)
     hdus = [HDU(header=primary)]

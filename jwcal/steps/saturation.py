@@ -13,6 +13,7 @@ import numpy as np
 
 from jwcal.algorithms import saturation as algo
 from jwcal.exposure import Exposure
+from jwcal.specs.saturation import SPEC
 from jwcal.steps.ramp_layout import ramp_arrays, replace
 from jwcal.steps.references import reference_array, reference_dq
 
@@ -44,6 +45,7 @@ def run(exposure: Exposure, *, saturation: Exposure, n_pix_grow_sat: int = 1,
     ReferenceFileError
         Reference for another detector, without SCI, or not covering the data.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/saturation.py)
     if n_pix_grow_sat < 0:
         raise ValueError("n_pix_grow_sat must be >= 0")
     sci, pixeldq, groupdq = ramp_arrays(exposure, "saturation")
@@ -62,4 +64,4 @@ def run(exposure: Exposure, *, saturation: Exposure, n_pix_grow_sat: int = 1,
     if zero is not None and bool(header.get("ZEROFRAM", False)) and zero.shape == zshape:
         arrays["ZEROFRAME"] = algo.zeroframe_flags(zero.data, thresh, ref_bits, n_pix_grow_sat=n_pix_grow_sat)
     return replace(exposure, arrays, "S_SATURA",
-                   f"jwcal saturation: n_pix_grow_sat={n_pix_grow_sat} use_readpatt={use_readpatt}")
+                   SPEC.history(values))

@@ -34,6 +34,7 @@ from jwcal.algorithms import tweakreg as alg
 from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
 from jwcal.products import root_from_header
+from jwcal.specs.tweakreg import SPEC
 from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
@@ -241,6 +242,7 @@ def run(
     DataError
         A fit failed (too few sources or matches) and ``skip_unsupported`` is False.
     """
+    values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/tweakreg.py)
     for name, geom in (("fitgeometry", fitgeometry), ("abs_fitgeometry", abs_fitgeometry)):
         if geom not in alg.FIT_GEOMETRIES:
             raise UsageError(f"{name} must be one of {', '.join(alg.FIT_GEOMETRIES)}")
@@ -300,7 +302,7 @@ def run(
 
     # ---- pass 2: write the corrections
     for img, exposure in zip(images, source(False), strict=True):
-        yield _apply(exposure, img)
+        yield _apply(exposure, img, SPEC.history(values))
         del exposure
 
 
@@ -458,11 +460,12 @@ def _s_region(header, shape) -> str:
     return "POLYGON ICRS " + " ".join(f"{ra:.9f} {dec:.9f}" for ra, dec in sky)
 
 
-def _apply(exposure: Exposure, img: _Image) -> Exposure:
+def _apply(exposure: Exposure, img: _Image, history: str) -> Exposure:
     out = Exposure(list(exposure.hdus), exposure.source)
     primary = out.primary
     for note in img.notes:
         primary.add_history(f"tweakreg: {note}")
+    primary.add_history(history)
     if img.status != "COMPLETE":
         primary["S_TWKREG"] = ("SKIPPED", "tweakreg")
         return out

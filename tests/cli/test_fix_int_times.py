@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import numpy as np
+import pytest
 from astropy.io import fits
 
 from jwcal.cli.main import cli
@@ -40,3 +42,21 @@ def test_no_int_times_is_exit_1_or_skipped(runner, rate_file, tmp_path):
     assert result.exit_code == 1 and "INT_TIMES" in result.stderr and not out.exists()
     result = runner.invoke(cli, ["fix-int-times", rate_file, "--skip-unsupported", "-o", str(out)])
     assert result.exit_code == 0 and fits.getval(out, "S_INTTIM") == "SKIPPED"
+
+
+
+@pytest.mark.parametrize("column", ["int_start_MJD_UTC", "int_end_MJD_UTC", "int_mid_MJD_UTC",
+                                    "int_start_BJD_TDB", "int_end_BJD_TDB", "int_mid_BJD_TDB"])
+def test_nan_in_int_times_is_one_line_exit_1(runner, tmp_path, column):
+    # issue 19: a NaN mid time gave "internal error: ValueError" on two lines; a NaN BJD mid time
+    # went through to BARTDELT
+    hdul = int_times_hdulist()
+    hdul["INT_TIMES"].data[column][1] = np.nan
+    source = factories.write(hdul, tmp_path / "a_rateints.fits")
+    out = tmp_path / "out.fits"
+    for args in (["-o", str(out)], ["--check"]):
+        result = runner.invoke(cli, ["fix-int-times", source, *args])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1 and "not finite" in result.stderr
+        assert "internal error" not in result.stderr
+    assert not out.exists()
