@@ -28,7 +28,7 @@ SPEC = StepSpec(
         # A path on the command line, a header in the step; the grid it gives is in the output WCS.
         Param("output_wcs", None,
               "FITS file whose SCI (or primary) header holds the output WCS and NAXIS1/2; "
-              "overrides the grid options.", kind="file", exists=True, metavar="PATH", record=False),
+              "overrides the grid options.", kind="file", metavar="PATH", record=False),
         Param("blendheaders", True, "Add the HDRTAB table of the inputs' keywords.", kind="bool"),
     ),
 )

@@ -248,6 +248,8 @@ def run(
             raise UsageError(f"{name} must be one of {', '.join(alg.FIT_GEOMETRIES)}")
     params = {"snr_threshold": snr_threshold, "kernel_fwhm": kernel_fwhm, "brightest": brightest,
               "peakmax": peakmax, "bkg_boxsize": bkg_boxsize, "save_catalogs": save_catalogs}
+    if use_custom_catalogs is not None and not Path(use_custom_catalogs).is_dir():
+        raise DataError(f"{use_custom_catalogs}: no such directory (--use-custom-catalogs)")
     refcat = _read_refcat(abs_refcat) if abs_refcat else None
     if refcat is not None and refcat[0].size < abs_minobj:
         raise DataError(f"{abs_refcat}: {refcat[0].size} reference sources, "

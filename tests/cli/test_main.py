@@ -140,3 +140,34 @@ def test_library_warnings_become_debug_logs(runner, emit):
         assert loud.exit_code == 0 and "jwcal: DEBUG: " in loud.stderr and "Warning" in loud.stderr
     finally:
         cli.commands.pop("warn-test")
+
+
+# ---- one rule for a file that does not exist: exit 1 (docs/decisions/0020), whatever names it
+
+MISSING = [
+    ("dq-init", ["--mask", "@"], "ramp"), ("saturation", ["--saturation", "@"], "ramp"),
+    ("superbias", ["--superbias", "@"], "ramp"), ("linearity", ["--linearity", "@"], "ramp"),
+    ("dark", ["--dark", "@"], "ramp"), ("jump", ["--gain", "@", "--readnoise", "readnoise"], "ramp"),
+    ("jump", ["--gain", "gain", "--readnoise", "@"], "ramp"),
+    ("ramp-fit", ["--gain", "@", "--readnoise", "readnoise"], "ramp"),
+    ("fix-parallel-wcs", ["--prime", "@"], "rate"), ("resample", ["--output-wcs", "@"], "rate"),
+    ("tweakreg", ["--abs-refcat", "@"], "rate"), ("tweakreg", ["--use-custom-catalogs", "@"], "rate"),
+    ("refpix", [], "@"), ("info", [], "@"), ("cat", [], "@"), ("split", [], "@"), ("outlier", [], "@"),
+]
+
+
+@pytest.mark.parametrize(("command", "options", "source"), MISSING,
+                         ids=[f"{c}{''.join(o[:1])}" for c, o, _ in MISSING])
+def test_a_missing_file_is_exit_1_naming_it(runner, files, tmp_path, command, options, source):  # noqa: F811
+    missing = str(tmp_path / "missing_file.fits")
+    args = [missing if a == "@" else files.get(a, a) for a in options]
+    source = missing if source == "@" else files[source]
+    out = ["-o", str(tmp_path / "out")] if command in ("split", "outlier", "tweakreg") else []
+    if command in ("dq-init", "saturation", "superbias", "linearity", "dark", "jump", "ramp-fit", "refpix",
+                   "fix-parallel-wcs", "resample", "cat"):
+        out = ["-o", str(tmp_path / "out.fits")]
+    result = runner.invoke(cli, [command, *args, source, *out])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1 and "missing_file" in result.stderr
+    assert "internal error" not in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.fits").exists()
