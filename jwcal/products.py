@@ -70,3 +70,10 @@ def with_suffix(filename: str | None, suffix: str) -> str | None:
     head, _, tail = stem.rpartition("_")
     root = head if head and tail in SUFFIXES else stem
     return f"{root}_{suffix}.fits"
+
+
+def software_version() -> str:
+    """Return what the CAL_VER keyword of jwcal's products holds: ``jwcal-<version>``."""
+    from jwcal import __version__
+
+    return f"jwcal-{__version__}"

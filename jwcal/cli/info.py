@@ -34,7 +34,24 @@ def summarize(exposure) -> dict:
         "exp_type": str(primary.get("EXP_TYPE", "")).strip(),
         "hdus": hdus,
         "steps": exposure.steps_run(),
+        **provenance(primary),
     }
+
+
+def provenance(primary) -> dict:
+    """Return the provenance recorded in a primary header, as JSON-ready fields.
+
+    CAL_VER (the software), DATE (when the file was written), CAL_VCS and CRDS_CTX where present,
+    and ``references``: the R_* keywords (reference file names, e.g. ``R_GAIN``).
+    """
+    record = {}
+    for key, field in (("CAL_VER", "cal_ver"), ("CAL_VCS", "cal_vcs"), ("DATE", "date"),
+                       ("CRDS_CTX", "crds_ctx")):
+        if key in primary:
+            record[field] = str(primary[key]).strip()
+    record["references"] = {key: str(primary[key]).strip() for key in primary
+                            if key.startswith("R_") and key != "R_"}
+    return record
 
 
 def format_line(summary: dict) -> str:
@@ -55,7 +72,9 @@ def command(source, as_json):
     """Describe each exposure of a stream on one line.
 
     The fields, separated by tabs: file, instrument/detector, the shape (and type) of each HDU,
-    and the calibration steps recorded by the S_* keywords.
+    and the calibration steps recorded by the S_* keywords. --json adds the provenance: CAL_VER
+    (the software), DATE (when the file was written), CRDS_CTX, and the reference files used
+    (the R_* keywords, e.g. R_GAIN).
 
     Only headers are read; data sections are skipped.
 

@@ -195,10 +195,12 @@ skip_unsupported_opt = spec_option(SKIP_UNSUPPORTED)
 
 
 def reference_opt(name: str, reftype: str, required: bool = True):
-    """Return a ``--<name> PATH`` option for a CRDS-format reference file of type ``reftype``."""
+    """Return a ``--<name> PATH`` option for a CRDS-format reference file (or directory) of ``reftype``."""
     return click.option(f"--{name}", required=required, metavar="PATH",
-                        type=click.Path(dir_okay=False),
-                        help=f"{reftype} reference file (CRDS format).")
+                        type=click.Path(dir_okay=True),
+                        help=f"{reftype} reference file (CRDS format), or a directory of them (e.g. a "
+                        "jwcal refs cache): each exposure gets the best match by DETECTOR, SUBARRAY, "
+                        "READPATT and USEAFTER.")
 
 
 def _type_of(param):

@@ -48,7 +48,9 @@ def command(sources, output, overwrite, **params):
         params[key] = tuple(params[key]) if params[key] else None
     output_wcs = params.pop("output_wcs")
     wcs_file = read_single(output_wcs, what="output WCS file") if output_wcs else None
-    with multi_source(sources) as (source, _product, _paths):
+    with multi_source(sources) as (source, product, _paths):
         mosaic = resample.run(source, output_wcs=wcs_file, **params)
+    if product:  # jwst names the mosaic after the association's product, not its first member
+        mosaic.primary["FILENAME"] = f"{product}_i2d.fits"
     with open_output(output, overwrite=overwrite) as sink:
         sink.write(mosaic)

@@ -11,6 +11,7 @@ import tempfile
 from jwcal.errors import JwcalError, UsageError
 from jwcal.exposure import Exposure
 from jwcal.io.channel import channel_sink, stage_stdout
+from jwcal.io.provenance import stamped
 from jwcal.io.writer import exposure_chunks
 
 
@@ -62,7 +63,7 @@ class _Sink:
 
     def write(self, exposure: Exposure) -> None:
         """Write one exposure."""
-        for chunk in exposure_chunks(exposure):
+        for chunk in exposure_chunks(stamped(exposure)):  # DATE and CAL_VER, as jwst saves products
             self.stream.write(chunk)
         self.count += 1
 

@@ -274,8 +274,16 @@ def read_single(path: str, *, what: str = "file") -> Exposure:
     raise DataError(f"{path}: empty {what}")
 
 
-def read_reference(path: str, reftype: str) -> Exposure:
-    """Read a reference file given as an option; any problem is a :class:`ReferenceFileError`."""
+def read_reference(path: str, reftype: str):
+    """Read a reference file given as an option; any problem is a :class:`ReferenceFileError`.
+
+    A directory gives a :class:`~jwcal.io.refdir.ReferenceDirectory` instead: its headers are
+    scanned now, and the steps choose the file of each exposure from it.
+    """
+    if os.path.isdir(path):
+        from jwcal.io.refdir import ReferenceDirectory
+
+        return ReferenceDirectory(path, reftype)
     try:
         return read_single(path, what=f"{reftype} reference")
     except DataError as exc:

@@ -17,7 +17,7 @@ from jwcal.errors import ReferenceFileError, UnsupportedError
 from jwcal.exposure import Exposure
 from jwcal.specs.dark import SPEC
 from jwcal.steps.ramp_layout import by_group, ramp_arrays, replace, skipped
-from jwcal.steps.references import reference_array, reference_dq
+from jwcal.steps.references import chosen, reference_array, reference_dq
 
 
 def _int(header, key, default):
@@ -56,6 +56,7 @@ def run(exposure: Exposure, *, dark: Exposure, average_dark_current: float | Non
     values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/dark.py)
     sci, pixeldq, _ = ramp_arrays(exposure, "dark")
     _, ngroups, ny, nx = sci.shape
+    dark = chosen(exposure, dark, "DARK")
     header, ref_header = exposure.peek_primary(), dark.peek_primary()
     nframes, groupgap = _int(header, "NFRAMES", 1), _int(header, "GROUPGAP", 0)
     dark_nframes, dark_groupgap = _int(ref_header, "NFRAMES", 1), _int(ref_header, "GROUPGAP", 0)
@@ -89,7 +90,8 @@ def run(exposure: Exposure, *, dark: Exposure, average_dark_current: float | Non
     arrays = {"SCI": by_group(sci, subtract), "PIXELDQ": pixeldq | bits, "AVDRKCUR": avg}
     return replace(exposure, arrays, "S_DARK",
                    [f"jwcal dark: NFRAMES={nframes} GROUPGAP={groupgap} "
-                    f"from dark {dark_nframes}/{dark_groupgap}", SPEC.history(values)])
+                    f"from dark {dark_nframes}/{dark_groupgap}", SPEC.history(values)],
+                   references={"DARK": dark})
 
 
 def total_frames_needed(ngroups: int, nframes: int, groupgap: int) -> int:

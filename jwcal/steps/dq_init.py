@@ -14,7 +14,7 @@ from jwcal.errors import UnsupportedError
 from jwcal.exposure import HDU, Exposure, Planes
 from jwcal.products import with_suffix
 from jwcal.steps.product_level import RAMP, RAW, require
-from jwcal.steps.references import mask_dq
+from jwcal.steps.references import mask_dq, record_references
 
 #: FGS guide modes keep a DQ array instead of PIXELDQ/GROUPDQ (GuiderRawModel): not implemented.
 GUIDER_MODES = ("FGS_ID-IMAGE", "FGS_ID-STACK", "FGS_ACQ1", "FGS_ACQ2", "FGS_TRACK", "FGS_FINEGUIDE")
@@ -76,6 +76,7 @@ def run(exposure: Exposure, *, mask: Exposure) -> Exposure:
             if filename:
                 primary["FILENAME"] = filename
             primary["HISTORY"] = "jwcal dq-init: MASK DQ OR-ed into PIXELDQ, DO_NOT_USE into GROUPDQ"
+            record_references(primary, exposure, {"MASK": mask})
             hdus.append(HDU(header=primary))
         elif name == "SCI":
             hdus.append(_float32_sci(hdu))

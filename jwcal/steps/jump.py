@@ -160,7 +160,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
         log.info("%s: 2-group detection, %d jump flags", exposure.label, n_primary)
         keywords = _rate_keywords(n_primary, 0, tgroup, nints * ngroups - int(all_dnu.sum()) - nints, ny * nx)
         return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,
-                   keywords=keywords)
+                       keywords=keywords, references={"GAIN": gain, "READNOISE": readnoise})
     mode = alg.choose_mode(nints, ngroups, all_dnu, minimum_groups=minimum_groups,
                            minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints,
                            min_diffs_single_pass=min_diffs_single_pass)
@@ -210,7 +210,7 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, rejection_th
     log.info("%s: %d primary jump flags, %d flagged groups in total", exposure.label, n_primary,
              int(np.count_nonzero(new_groupdq & dq.JUMP_DET)))
     return replace(exposure, {"PIXELDQ": pixeldq, "GROUPDQ": new_groupdq}, "S_JUMP", history,
-                   keywords=keywords)
+                   keywords=keywords, references={"GAIN": gain, "READNOISE": readnoise})
 
 
 #: Exposure types for which JWST advises against snowball/shower flagging (known issue GI03).

@@ -50,4 +50,5 @@ def run(exposure: Exposure, *, linearity: Exposure) -> Exposure:
     if zero is not None and bool(exposure.peek_primary().get("ZEROFRAM", False)):
         arrays["ZEROFRAME"] = algo.correct_zeroframe(zero.data, coeffs)
     return replace(exposure, arrays, "S_LINEAR",
-                   f"jwcal linearity: {coeffs.shape[0]}-coefficient polynomial, saturated groups kept")
+                   f"jwcal linearity: {coeffs.shape[0]}-coefficient polynomial, saturated groups kept",
+                   references={"LINEARITY": linearity})

@@ -17,7 +17,7 @@ from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
 from jwcal.specs.ramp_fit import SPEC
 from jwcal.steps.product_level import RAMP, require
-from jwcal.steps.references import reference_array
+from jwcal.steps.references import record_references, reference_array
 
 #: Extensions of the input that describe the ramp and are not copied to the rate products.
 _RAMP_ONLY = {"SCI", "PIXELDQ", "GROUPDQ", "ERR", "ZEROFRAME", "REFOUT", "AVDRKCUR", "GROUP", "ASDF"}
@@ -108,9 +108,10 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
                        rateints=rateints is not None)
     del sci, groupdq
     params = SPEC.history(values)
+    references = {"GAIN": gain, "READNOISE": readnoise}
     if rateints is not None:
-        rateints(_product(exposure, result["rateints"], "rateints", "CubeModel", params))
-    return _product(exposure, result["rate"], "rate", "ImageModel", params)
+        rateints(_product(exposure, result["rateints"], "rateints", "CubeModel", params, references))
+    return _product(exposure, result["rate"], "rate", "ImageModel", params, references)
 
 
 def _optional(exposure: Exposure, name: str, shape, dtype) -> np.ndarray:
@@ -122,7 +123,8 @@ def _optional(exposure: Exposure, name: str, shape, dtype) -> np.ndarray:
     return np.asarray(hdu.data, dtype=dtype)
 
 
-def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: str) -> Exposure:
+def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: str,
+             references: dict) -> Exposure:
     primary = exposure.peek_primary().copy()
     primary["S_RAMP"] = "COMPLETE"
     exp_type = str(primary.get("EXP_TYPE", "")).upper()
@@ -133,6 +135,7 @@ def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: 
         primary["FILENAME"] = filename
     primary["HISTORY"] = "jwcal ramp-fit: OLS, optimal weighting"
     primary["HISTORY"] = params
+    record_references(primary, exposure, references)
     sci_header = exposure["SCI"].peek_header().copy()
     for key in ("BZERO", "BSCALE", "BLANK", "BUNIT"):
         sci_header.remove(key, ignore_missing=True)

@@ -12,6 +12,7 @@ import numpy as np
 
 from jwcal.errors import DataError
 from jwcal.exposure import HDU, Exposure, Planes
+from jwcal.steps.references import record_references
 from jwcal.steps.product_level import RAMP, require
 
 
@@ -49,12 +50,14 @@ def by_group(sci: np.ndarray, per_group: Callable[[np.ndarray, int, int], np.nda
 
 
 def replace(exposure: Exposure, arrays: dict[str, np.ndarray | Planes], keyword: str,
-            history: str | list[str], status: str = "COMPLETE", keywords: dict | None = None) -> Exposure:
+            history: str | list[str], status: str = "COMPLETE", keywords: dict | None = None,
+            references: dict | None = None) -> Exposure:
     """Return a new exposure with some image HDUs replaced (or added) and ``keyword = status``.
 
     HDUs not named in ``arrays`` are shared with the input (never modified); replaced ones keep
     their header. Values are arrays or :class:`Planes` (e.g. from :func:`by_group`). ``history``
-    (one line or several) and ``keywords`` go to the primary header.
+    (one line or several) and ``keywords`` go to the primary header; ``references``
+    (``{reftype: reference}``) are recorded there by :func:`~jwcal.steps.references.record_references`.
     """
     hdus = []
     done = set()
@@ -67,6 +70,7 @@ def replace(exposure: Exposure, arrays: dict[str, np.ndarray | Planes], keyword:
                 primary[key] = value
             for line in [history] if isinstance(history, str) else history:
                 primary["HISTORY"] = line
+            record_references(primary, exposure, references or {})
             hdus.append(HDU(header=primary))
         elif name in arrays:
             header = hdu.peek_header().copy()

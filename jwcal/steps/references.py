@@ -5,9 +5,17 @@ into :class:`~jwcal.exposure.Exposure` values and the step calls :func:`referenc
 array matching the science exposure (checked for detector, cut to the science subarray).
 The rules are jwst's ``lib/reffile_utils.py``: the 1-based SUBSTRT1/2 and SUBSIZE1/2 keywords
 place both arrays on the full frame; a reference without them must be full frame.
+
+A reference option may also name a directory; the command then passes a chooser (anything with
+``for_exposure(header, label) -> Exposure``, :class:`jwcal.io.refdir.ReferenceDirectory`) and
+:func:`chosen` resolves it for each exposure. :func:`record_references` writes what was used into
+the product as jwst does: ``R_<TYPE>`` keywords and a HISTORY card with PEDIGREE and USEAFTER.
 """
 
 from __future__ import annotations
+
+import os
+import textwrap
 
 import numpy as np
 
@@ -18,6 +26,68 @@ from jwcal.exposure import Exposure
 #: Full-frame (rows, columns) per instrument, reference pixels included.
 FULL_FRAME = {"MIRI": (1024, 1032)}
 NIR_FULL_FRAME = (2048, 2048)
+
+#: jwst's primary-header keyword for each reference type (stdatamodels ``core.schema`` ``ref_file``).
+KEYWORDS = {
+    "AREA": "R_AREA", "DARK": "R_DARK", "DISTORTION": "R_DISTOR", "FLAT": "R_FLAT", "GAIN": "R_GAIN",
+    "IPC": "R_IPC", "LINEARITY": "R_LINEAR", "MASK": "R_MASK", "PERSAT": "R_PERSAT", "PHOTOM": "R_PHOTOM",
+    "READNOISE": "R_READNO", "REFPIX": "R_REFPIX", "RESET": "R_RESET", "RSCD": "R_RSCD",
+    "SATURATION": "R_SATURA", "SUPERBIAS": "R_SUPERB", "TRAPDENSITY": "R_TRPDEN", "TRAPPARS": "R_TRPPAR",
+}
+#: Keywords that describe a CRDS selection; a product whose references jwcal chose drops them.
+CRDS_KEYWORDS = ("CRDS_CTX", "CRDS_VER")
+
+
+def chosen(science: Exposure, reference, reftype: str) -> Exposure:
+    """Return the reference file for ``science``: ``reference`` itself, or a directory's choice.
+
+    Raises
+    ------
+    ReferenceFileError
+        A directory without a file for this exposure (the message says what was looked for).
+    """
+    choose = getattr(reference, "for_exposure", None)
+    return reference if choose is None else choose(science.peek_primary(), science.label)
+
+
+def recorded_name(reference: Exposure, from_directory: bool) -> str:
+    """Return what ``R_<TYPE>`` holds for a reference file, as jwst writes it.
+
+    jwst writes ``crds://<name>`` for files CRDS chose and the bare file name for a file the user
+    gave (an override). A file chosen from a directory with a CRDS name gets ``crds://``.
+    """
+    name = os.path.basename(str(reference.source))
+    crds = name.startswith("jwst_") and name.lower().endswith(".fits")
+    return f"crds://{name}" if from_directory and crds else name
+
+
+def record_references(primary, science: Exposure, references: dict) -> None:
+    """Write ``R_<TYPE>`` and one HISTORY card per reference into a product's primary header.
+
+    Parameters
+    ----------
+    primary : astropy.io.fits.Header
+        The new product's primary header (changed in place).
+    science : Exposure
+        The exposure the references were applied to (directories are resolved for it).
+    references : dict
+        ``{reftype: Exposure or directory chooser}``.
+    """
+    for reftype, reference in references.items():
+        used = chosen(science, reference, reftype)
+        from_directory = used is not reference
+        name = recorded_name(used, from_directory)
+        keyword, comment = KEYWORDS.get(reftype, f"R_{reftype[:6]}"), f"{reftype.lower()} reference file"
+        # a comment that does not fit the card would be truncated with a warning: leave it out
+        primary[keyword] = (name, comment) if 13 + max(len(name) + 2, 20) + len(comment) <= 80 else name
+        header = used.peek_primary()
+        facts = [f"{key}={str(header[key]).strip()}" for key in ("PEDIGREE", "USEAFTER") if key in header]
+        where = f" (chosen from {reference.path})" if from_directory and hasattr(reference, "path") else ""
+        # cut at spaces (a HISTORY card holds 72 characters; astropy would cut inside words)
+        for line in textwrap.wrap(f"jwcal reference {reftype}: {name}{where} {' '.join(facts)}", 72):
+            primary["HISTORY"] = line
+    for key in CRDS_KEYWORDS if references else ():
+        primary.remove(key, ignore_missing=True, remove_all=True)
 
 
 def full_frame_shape(instrument: str) -> tuple[int, int]:
@@ -89,6 +159,7 @@ def reference_array(science: Exposure, reference: Exposure, extname: str, reftyp
     ReferenceFileError
         Wrong instrument/detector, a missing extension, or a box that does not contain the data.
     """
+    reference = chosen(science, reference, reftype)
     _detector_check(science, reference, reftype)
     if extname not in reference:
         raise ReferenceFileError(f"{reftype} reference has no {extname} extension")
@@ -119,6 +190,7 @@ def _geometry_header(reference: Exposure, extname: str):
 
 def mask_dq(science: Exposure, mask: Exposure) -> np.ndarray:
     """Return the MASK reference's DQ as standard jwst bits (uint32), cut to the science pixels."""
+    mask = chosen(science, mask, "MASK")
     return remap_dq(reference_array(science, mask, "DQ", "MASK"), mask.get("DQ_DEF"), "MASK")
 
 
@@ -127,6 +199,7 @@ def reference_dq(science: Exposure, reference: Exposure, reftype: str) -> np.nda
 
     Zeros when the file has no DQ extension (SATURATION, SUPERBIAS, ... files may have none).
     """
+    reference = chosen(science, reference, reftype)
     if "DQ" not in reference:
         return np.zeros(science["SCI"].shape[-2:], np.uint32)
     return remap_dq(reference_array(science, reference, "DQ", reftype), reference.get("DQ_DEF"), reftype)

@@ -26,6 +26,8 @@ from jwcal.specs.resample import SPEC
 from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
+#: Keywords of the first input's primary header that do not describe the mosaic.
+_INPUT_PROVENANCE = ("DATE", "CAL_VER", "CAL_VCS", "CRDS_CTX", "CRDS_VER")
 
 WEIGHT_TYPES = ("ivm", "exptime")
 VARIANCES = ("VAR_RNOISE", "VAR_POISSON", "VAR_FLAT")
@@ -722,6 +724,10 @@ def run(
 
 
 def _product(primary, infos, wcs, arrays, params, blendheaders, history) -> Exposure:
+    # the first input's provenance is not the mosaic's: its references (R_*), when and by what it
+    # was written (DATE, CAL_VER: the writer sets the mosaic's own)
+    for key in [k for k in primary if k.startswith("R_") or k in _INPUT_PROVENANCE]:
+        primary.remove(key, remove_all=True)
     ratio = params["pixel_scale_ratio"]
     groups = {}
     for info in infos:

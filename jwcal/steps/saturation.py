@@ -64,4 +64,5 @@ def run(exposure: Exposure, *, saturation: Exposure, n_pix_grow_sat: int = 1,
     if zero is not None and bool(header.get("ZEROFRAM", False)) and zero.shape == zshape:
         arrays["ZEROFRAME"] = algo.zeroframe_flags(zero.data, thresh, ref_bits, n_pix_grow_sat=n_pix_grow_sat)
     return replace(exposure, arrays, "S_SATURA",
-                   SPEC.history(values))
+                   SPEC.history(values),
+                   references={"SATURATION": saturation})

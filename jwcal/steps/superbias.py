@@ -43,4 +43,5 @@ def run(exposure: Exposure, *, superbias: Exposure) -> Exposure:
     zero = exposure.get("ZEROFRAME")
     if zero is not None and bool(exposure.peek_primary().get("ZEROFRAM", False)):
         arrays["ZEROFRAME"] = algo.subtract_bias_zeroframe(zero.data, bias)
-    return replace(exposure, arrays, "S_SUPERB", "jwcal superbias: SUPERBIAS subtracted from every group")
+    return replace(exposure, arrays, "S_SUPERB", "jwcal superbias: SUPERBIAS subtracted from every group",
+                   references={"SUPERBIAS": superbias})
