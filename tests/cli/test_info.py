@@ -44,3 +44,23 @@ def test_info_on_non_fits_and_truncated(runner, uncal_file):
 def test_unknown_option_is_usage_error(runner, rate_file):
     result = runner.invoke(cli, ["info", "--no-such-option", rate_file])
     assert result.exit_code == 2
+
+
+def test_info_json_provenance_fields(runner, tmp_path):
+    from astropy.io import fits
+
+    from tests import factories
+
+    hdul = factories.rate_hdulist()
+    hdul[0].header.update(CAL_VER="jwcal-0.1.0", DATE="2026-12-04T21:00:00.000",
+                          R_GAIN="crds://jwst_nircam_gain_0097.fits", R_MASK="mask.fits",
+                          CRDS_CTX="jwst_1322.pmap")
+    path = factories.write(hdul, tmp_path / "x_rate.fits")
+    record = json.loads(runner.invoke(cli, ["info", "--json", path]).stdout)
+    assert record["references"] == {"R_GAIN": "crds://jwst_nircam_gain_0097.fits", "R_MASK": "mask.fits"}
+    assert (record["cal_ver"], record["date"], record["crds_ctx"]) == \
+        ("jwcal-0.1.0", "2026-12-04T21:00:00.000", "jwst_1322.pmap")
+    plain = json.loads(runner.invoke(cli, ["info", "--json", factories.write(factories.rate_hdulist(),
+                                                                             tmp_path / "y.fits")]).stdout)
+    assert plain["references"] == {} and "cal_ver" not in plain
+    assert fits.getheader(path)["R_MASK"] == "mask.fits"

@@ -5,7 +5,7 @@ from astropy.io import fits
 from jwcal import dq
 from jwcal.errors import ReferenceFileError
 from jwcal.exposure import HDU, Exposure
-from jwcal.steps.references import mask_dq, reference_array
+from jwcal.steps.references import chosen, mask_dq, record_references, recorded_name, reference_array
 
 
 def _exposure(shape, start=None, detector="NRCB1", extname="SCI", data=None, table=None):
@@ -56,3 +56,58 @@ def test_mask_bits_are_remapped_by_name():
     got = mask_dq(science, mask)
     expected = np.array([[dq.PIXEL["HOT"], dq.DO_NOT_USE], [dq.PIXEL["HOT"] | dq.DO_NOT_USE, 0]], np.uint32)
     np.testing.assert_array_equal(got, expected)
+
+
+class _Directory:
+    """A stand-in for io.refdir.ReferenceDirectory: one file per DETECTOR."""
+
+    path = "refs"
+
+    def __init__(self, files):
+        self.files = files
+        self.asked = []
+
+    def for_exposure(self, header, label):
+        self.asked.append(label)
+        return self.files[header["DETECTOR"]]
+
+
+def _named(exposure, source, **keys):
+    exposure.source = source
+    exposure.peek_primary().update(keys)
+    return exposure
+
+
+def test_a_directory_is_resolved_per_exposure():
+    ones = np.ones((8, 9), np.float32)
+    b1 = _named(_exposure((8, 9), (1, 1), data=ones), "/c/jwst_nircam_gain_0001.fits")
+    b2 = _named(_exposure((8, 9), (1, 1), detector="NRCB2", data=2 * ones), "/c/b2.fits")
+    choice = _Directory({"NRCB1": b1, "NRCB2": b2})
+    for detector, value in (("NRCB1", 1), ("NRCB2", 2)):
+        science = _exposure((1, 2, 8, 9), (1, 1), detector=detector)
+        assert chosen(science, choice, "GAIN") is choice.files[detector]
+        assert reference_array(science, choice, "SCI", "GAIN").max() == value
+    assert chosen(science, b1, "GAIN") is b1  # a file is itself
+
+
+def test_record_references_writes_jwst_keywords_and_history():
+    import warnings
+
+    mask = _named(_exposure((8, 9), extname="DQ"), "/data/my_mask.fits", PEDIGREE="GROUND",
+                  USEAFTER="2022-01-01T00:00:00")
+    gain = _named(_exposure((8, 9)), "/cache/references/jwst/nircam/jwst_nircam_readnoise_0123456789.fits")
+    science = _exposure((1, 2, 8, 9))
+    primary = fits.Header({"CRDS_CTX": "jwst_1200.pmap", "CRDS_VER": "11.0"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a comment too long for its card would warn
+        record_references(primary, science, {"MASK": mask, "READNOISE": _Directory({"NRCB1": gain})})
+    assert primary["R_MASK"] == "my_mask.fits"  # a file given by path: its name, as jwst's overrides
+    assert primary["R_READNO"] == "crds://jwst_nircam_readnoise_0123456789.fits"
+    assert "CRDS_CTX" not in primary and "CRDS_VER" not in primary
+    cards = [str(v) for v in primary["HISTORY"]]
+    assert all(len(card) <= 72 for card in cards)
+    text = " ".join(cards)
+    assert "jwcal reference MASK: my_mask.fits PEDIGREE=GROUND USEAFTER=2022-01-01T00:00:00" in text
+    name = "crds://jwst_nircam_readnoise_0123456789.fits"
+    assert f"jwcal reference READNOISE: {name} (chosen from refs)" in text
+    assert recorded_name(gain, from_directory=False) == "jwst_nircam_readnoise_0123456789.fits"
