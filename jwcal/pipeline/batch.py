@@ -216,6 +216,15 @@ class _Tally:
             self._progress.update(self._task, advance=1, failed=self.summary.failed)
 
 
+def _in_input_order(summary: BatchSummary, inputs: list[str]) -> BatchSummary:
+    """Sort the failures as the inputs were given, with the paths spelled as given."""
+    given = {os.path.abspath(path): path for path in inputs}
+    order = {path: index for index, path in enumerate(given)}
+    summary.failures = sorted(((given.get(path, path), why) for path, why in summary.failures),
+                              key=lambda failure: order.get(os.path.abspath(failure[0]), len(order)))
+    return summary
+
+
 def _report(summary: BatchSummary, interrupted: bool = False) -> None:
     text = summary.line() + (" (interrupted)" if interrupted else "")
     if summary.failures:
@@ -287,8 +296,8 @@ def run_batch(pipeline, inputs: list[str], outdir: str, *, workers: int | None =
         from jwcal.pipeline._cluster import require_distributed
 
         require_distributed()
+    created = not os.path.isdir(outdir)
     os.makedirs(outdir, exist_ok=True)
-    finished = False
     try:
         with _Tally(summary, len(todo), verbose) as tally:
             if todo and local:
@@ -302,11 +311,13 @@ def run_batch(pipeline, inputs: list[str], outdir: str, *, workers: int | None =
                 run_on_dask(pipeline.text, todo, tally.add, workers=workers,
                             threads_per_worker=threads_per_worker, scheduler=scheduler, retries=retries,
                             overwrite=overwrite, verbose=verbose)
-        finished = True
-    finally:
-        given = {os.path.abspath(path): path for path in inputs}
-        order = {path: index for index, path in enumerate(given)}
-        summary.failures = sorted(((given.get(p, p), why) for p, why in summary.failures),
-                                  key=lambda failure: order.get(os.path.abspath(failure[0]), len(order)))
-        _report(summary, interrupted=not finished)
+    except JwcalError:  # no cluster to run on (e.g. nothing at --scheduler): nothing ran, no summary
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(outdir)
+        raise
+    except BaseException:  # Ctrl-C, SIGTERM: say what was done before stopping
+        _report(_in_input_order(summary, inputs), interrupted=True)
+        raise
+    _report(_in_input_order(summary, inputs))
     return summary

@@ -313,3 +313,13 @@ def test_sigterm_leaves_complete_outputs_only_and_stops_the_cluster(sim, tmp_pat
     _assert_rate(sim, out / "a_rate.fits")
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == []
+
+
+@needs_dask
+def test_an_unusable_scheduler_address_is_one_line_and_leaves_no_directory(sim, tmp_path, jwcal_exe):
+    inputs = _inputs(sim, tmp_path, ["a", "b"])
+    run = subprocess.run([jwcal_exe, "run", sim["text"], *inputs, "-o", str(tmp_path / "out"),
+                          "--scheduler", "bogus://127.0.0.1:1"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "cannot connect" in run.stderr
+    assert not (tmp_path / "out").exists()
