@@ -6,10 +6,12 @@ jwst's RampFitStep with the OLS_C algorithm and optimal weighting; see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
+from jwcal import dq
 from jwcal.algorithms import ramp_fit as _algorithm
 from jwcal.algorithms.ramp_fit import fit_ramps
 from jwcal.errors import DataError, MissingExtensionError, UnsupportedError
@@ -101,10 +103,14 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
         sci = sci.astype(np.float32)
     groupdq = _optional(exposure, "GROUPDQ", (nints, ngroups, ny, nx), np.uint8)
     pixeldq = _optional(exposure, "PIXELDQ", (ny, nx), np.uint32)
+    suppress = suppress_one_group
+    if str(header.get("INSTRUME", "")).strip().upper() == "MIRI" and ngroups > 1:
+        sci, groupdq, suppress = discard_miri_groups(exposure.label, sci, groupdq, suppress_one_group,
+                                                     one_group_time=(nframes + 1) * tframe / 2, tgroup=tgroup)
     dark = exposure.get("AVDRKCUR")
     dark_array = None if dark is None or dark.shape != (ny, nx) else np.asarray(dark.data, np.float32)
     result = fit_ramps(sci, groupdq, pixeldq, gain_array, rn_array, group_time=tgroup, frame_time=tframe,
-                       nframes=nframes, suppress_one_group=suppress_one_group, dark_current=dark_array,
+                       nframes=nframes, suppress_one_group=suppress, dark_current=dark_array,
                        rateints=rateints is not None)
     del sci, groupdq
     params = SPEC.history(values)
@@ -112,6 +118,51 @@ def run(exposure: Exposure, *, gain: Exposure, readnoise: Exposure, suppress_one
     if rateints is not None:
         rateints(_product(exposure, result["rateints"], "rateints", "CubeModel", params, references))
     return _product(exposure, result["rate"], "rate", "ImageModel", params, references)
+
+
+def discard_miri_groups(label: str, sci: np.ndarray, groupdq: np.ndarray, suppress_one_group: bool, *,
+                        one_group_time: float, tgroup: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Drop the MIRI group planes that are DO_NOT_USE everywhere, as stcal's OLS_C does.
+
+    stcal (``ols_fit.discard_miri_groups``) removes the leading group planes flagged DO_NOT_USE in
+    every pixel of every integration (MIRI's first frames), and one such trailing plane (the last
+    frame), before fitting: their flags, JUMP_DET included, never reach the rate DQ. The new first
+    group's JUMP_DET is cleared (a jump into the first group used is no jump). stcal suppresses
+    one-good-group ramps before that clearing, so they are suppressed here first, and the fit must
+    not suppress again the ramps the clearing left with one good group (stcal fits them): the
+    returned flag says whether the fit still suppresses. (Without suppression the fit times a lone
+    first group by the one-group time, stcal by TGROUP; they are equal for MIRI's NFRAMES=1. Where
+    they are not, the fit keeps suppressing, and only such ramps differ from stcal.)
+
+    Returns
+    -------
+    (ndarray, ndarray, bool)
+        SCI and GROUPDQ of the kept groups (the inputs themselves when nothing is dropped), and
+        the ``suppress_one_group`` to fit them with.
+
+    Raises
+    ------
+    UnsupportedError
+        Fewer than 2 groups left (stcal refuses those MIRI ramps too).
+    """
+    ngroups = sci.shape[1]
+    unused = np.bitwise_and(groupdq, dq.DO_NOT_USE).astype(bool).all(axis=(0, 2, 3))
+    first = int(np.argmin(unused)) if not unused.all() else ngroups
+    last = ngroups - 1 if unused[-1] else ngroups
+    if last - first < 2:
+        raise UnsupportedError(f"{label}: {max(last - first, 0)} group(s) left after the MIRI groups "
+                               "flagged DO_NOT_USE in every pixel; ramp fitting needs 2")
+    if first == 0 and last == ngroups:
+        return sci, groupdq, suppress_one_group
+    kept = groupdq[:, first:last].copy()
+    suppress = suppress_one_group
+    if first > 0:
+        if suppress_one_group:
+            good = (np.bitwise_and(groupdq, np.uint8(~dq.PERSISTENCE & 0xFF)) == 0).sum(axis=1)
+            kept |= (good == 1)[:, None].astype(np.uint8) * np.uint8(dq.DO_NOT_USE)
+            suppress = not math.isclose(one_group_time, tgroup, rel_tol=1e-12)
+        kept[:, 0] &= np.uint8(~dq.JUMP_DET & 0xFF)
+    return sci[:, first:last], kept, suppress
 
 
 def _optional(exposure: Exposure, name: str, shape, dtype) -> np.ndarray:
