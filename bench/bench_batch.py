@@ -91,7 +91,7 @@ class _PeakRSS(threading.Thread):
 
 def _jwcal_batch(text: str, inputs: list[Path], outdir: Path, workers: int) -> dict:
     shutil.rmtree(outdir, ignore_errors=True)
-    command = [_jwcal(), "run", text, *map(str, inputs), "-o", str(outdir), "--workers", str(workers)]
+    command = [_jwcal(), "-v", "run", text, *map(str, inputs), "-o", str(outdir), "--workers", str(workers)]
     cpu0, t0 = _cpu_children(), time.perf_counter()
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     sampler = _PeakRSS(proc.pid)
@@ -105,9 +105,13 @@ def _jwcal_batch(text: str, inputs: list[Path], outdir: Path, workers: int) -> d
     # the command itself is a worker only with --workers 1 (the batch runs in it)
     peaks = sampler.peaks if workers == 1 else {k: v for k, v in sampler.peaks.items() if k != proc.pid}
     peaks = sorted(peaks.values(), reverse=True)[:workers]
+    # -v: one line per exposure, "<name>: done in <seconds> s" (the task's own wall time)
+    tasks = sorted(float(line.rsplit(" in ", 1)[1].split()[0]) for line in err.splitlines()
+                   if ": done in " in line)
     return {"wall_s": wall, "cpu_s": cpu, "exposures_per_min": 60 * len(inputs) / wall,
+            "task_s": tasks,
             "cpu_s_per_exposure": cpu / len(inputs), "peak_rss_per_worker_mb": peaks,
-            "summary_line": err.strip().splitlines()[-1]}
+            "summary_line": [line for line in err.splitlines() if " done, " in line][-1]}
 
 
 def _stcal_batch(python: str, script: Path, ramp: Path, p: dict[str, Path], workdir: Path, n: int,
