@@ -50,6 +50,9 @@ def _client(scheduler: str | None, workers: int | None, threads: int | None, ret
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        if workers is not None or threads is not None:
+            log.warning("--workers and --threads-per-worker size a local cluster; the workers of %s "
+                        "are used as they were started", scheduler)
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
