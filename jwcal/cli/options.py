@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 
 import click
-from click.types import FloatParamType
 
 from jwcal import dq
 from jwcal.specs import SKIP_UNSUPPORTED
@@ -67,7 +66,10 @@ class FloatRange(_OneLine, click.FloatRange):
 
     def convert(self, value, param, ctx):
         """Return the float; fail on text that is not a number, NaN, infinities and out-of-range values."""
-        number = FloatParamType.convert(self, value, param, ctx)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number.", param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
@@ -83,6 +85,15 @@ class IntRange(_OneLine, click.IntRange):
         super().__init__(min, max, min_open=min_open, max_open=max_open)
         if min is None and max is None:
             self.name = "integer"
+
+    def convert(self, value, param, ctx):
+        """Return the integer; fail on text that is not a whole number and on out-of-range values."""
+        if not isinstance(value, int):
+            try:
+                value = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number.", param, ctx)
+        return super().convert(value, param, ctx)
 
     def _describe_range(self):
         return "" if self.min is None and self.max is None else super()._describe_range()
@@ -109,7 +120,10 @@ class FloatList(_OneLine, click.ParamType):
         if len(words) != self.count:
             self.fail(f"{value!r} must hold {self.count} numbers, such as '5.0 4.0'.", param, ctx)
         for word in words:
-            self.each.convert(word, param, ctx)
+            try:
+                self.each.convert(word, param, ctx)
+            except OptionValueError as exc:
+                self.fail(f"{value!r}: {exc.message}", param, ctx)
         return value
 
 

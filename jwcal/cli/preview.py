@@ -13,9 +13,9 @@ from jwcal.cli import options
               type=click.Path(allow_dash=True, dir_okay=False),
               help="PNG file to write; '-' writes to stdout, which must not be a terminal.")
 @options.overwrite_opt
-@click.option("--group", type=int, default=-1, show_default=True,
+@click.option("--group", type=options.IntRange(), default=-1, show_default=True,
               help="Group of a ramp to show (0-based; negative counts from the end).")
-@click.option("--integration", type=int, default=0, show_default=True,
+@click.option("--integration", type=options.IntRange(0), default=0, show_default=True,
               help="Integration of a ramp or per-integration cube (0-based).")
 @click.option("--extension", default="SCI", show_default=True, metavar="EXTNAME", help="Image to show.")
 @click.option("--stretch", type=click.Choice(["asinh", "linear", "log"]), default="asinh", show_default=True,

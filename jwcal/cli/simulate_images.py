@@ -4,52 +4,62 @@ from __future__ import annotations
 
 import click
 
+from jwcal.cli import options
+
 
 @click.command("images", short_help="Dithered _cal images, image3 association, reference catalog, truth.")
 @click.option("-o", "--output", required=True, metavar="DIR", type=click.Path(file_okay=False),
               help="Directory for the products (created if missing).")
 @click.option("--overwrite", is_flag=True, help="Replace existing files in DIR.")
-@click.option("--nexposures", default=4, show_default=True, type=click.IntRange(min=1),
+@click.option("--nexposures", default=4, show_default=True, type=options.IntRange(min=1),
               help="Number of dithered exposures.")
-@click.option("--size", nargs=2, type=int, default=None, metavar="NY NX",
+@click.option("--size", nargs=2, type=options.IntRange(1), default=None, metavar="NY NX",
               help="Image shape  [default: 2048 2048, NIRCam full frame]")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; same seed, same files.")
-@click.option("--ra", default=53.16, show_default=True, type=float, help="Field centre RA, degrees.")
-@click.option("--dec", default=-27.78, show_default=True, type=float, help="Field centre Dec, degrees.")
-@click.option("--pa-aper", default=60.0, show_default=True, type=float,
+@click.option("--seed", default=0, show_default=True, type=options.IntRange(0),
+              help="Random seed; same seed, same files.")
+@click.option("--ra", default=53.16, show_default=True, type=options.FloatRange(0, 360),
+              help="Field centre RA, degrees.")
+@click.option("--dec", default=-27.78, show_default=True, type=options.FloatRange(-90, 90),
+              help="Field centre Dec, degrees.")
+@click.option("--pa-aper", default=60.0, show_default=True, type=options.FINITE,
               help="Position angle of the detector +y axis, degrees East of North.")
-@click.option("--pixel-scale", default=0.031, show_default=True, type=float, help="Arcsec per pixel.")
-@click.option("--nstars", default=400, show_default=True, type=click.IntRange(min=0),
+@click.option("--pixel-scale", default=0.031, show_default=True, type=options.FloatRange(0, min_open=True),
+              help="Arcsec per pixel.")
+@click.option("--nstars", default=400, show_default=True, type=options.IntRange(min=0),
               help="Stars over the dithered footprint (AB 18-26.5).")
-@click.option("--ngalaxies", default=100, show_default=True, type=click.IntRange(min=0),
+@click.option("--ngalaxies", default=100, show_default=True, type=options.IntRange(min=0),
               help="Exponential-disk galaxies over the footprint (AB 20-26).")
 @click.option("--psf", default="moffat", show_default=True, type=click.Choice(["moffat", "gaussian"]),
               help="Stellar profile (Moffat beta=2.5).")
-@click.option("--fwhm", default=2.1, show_default=True, type=float, help="PSF FWHM, pixels.")
-@click.option("--exptime", default=1000.0, show_default=True, type=float, help="EFFEXPTM, seconds.")
-@click.option("--background", default=0.2, show_default=True, type=float, help="Sky background, MJy/sr.")
-@click.option("--read-noise", default=15.0, show_default=True, type=float,
+@click.option("--fwhm", default=2.1, show_default=True, type=options.FloatRange(0, min_open=True),
+              help="PSF FWHM, pixels.")
+@click.option("--exptime", default=1000.0, show_default=True, type=options.FloatRange(0, min_open=True),
+              help="EFFEXPTM, seconds.")
+@click.option("--background", default=0.2, show_default=True, type=options.FloatRange(0),
+              help="Sky background, MJy/sr.")
+@click.option("--read-noise", default=15.0, show_default=True, type=options.FloatRange(0),
               help="Effective read noise of the ramp fit, electrons.")
-@click.option("--photmjsr", default=0.22, show_default=True, type=float, help="MJy/sr per DN/s.")
-@click.option("--flat-error", default=0.002, show_default=True, type=float,
+@click.option("--photmjsr", default=0.22, show_default=True, type=options.FloatRange(0, min_open=True),
+              help="MJy/sr per DN/s.")
+@click.option("--flat-error", default=0.002, show_default=True, type=options.FloatRange(0),
               help="Relative residual flat-field error per pixel (fixed pattern, VAR_FLAT).")
-@click.option("--cr-density", default=100.0, show_default=True, type=float,
+@click.option("--cr-density", default=100.0, show_default=True, type=options.FloatRange(0),
               help="Residual cosmic rays per million pixels per exposure (left in, not flagged).")
-@click.option("--bad-pixel-fraction", default=1e-4, show_default=True, type=float,
+@click.option("--bad-pixel-fraction", default=1e-4, show_default=True, type=options.FloatRange(0, 1),
               help="Fraction of hot/dead pixels (DO_NOT_USE, NaN).")
-@click.option("--full-well", default=80000.0, show_default=True, type=float,
+@click.option("--full-well", default=80000.0, show_default=True, type=options.FloatRange(0),
               help="Electrons at saturation; pixels full within the first group are SATURATED, NaN (0: off).")
-@click.option("--distortion", default=2.0, show_default=True, type=float,
+@click.option("--distortion", default=2.0, show_default=True, type=options.FloatRange(0),
               help="Largest SIP distortion over the image, pixels.")
-@click.option("--dither-size", default=None, type=float, metavar="PIX",
+@click.option("--dither-size", default=None, type=options.FloatRange(0), metavar="PIX",
               help="Dither pattern size, pixels  [default: 4% of the image side]")
-@click.option("--wcs-error-min", default=0.1, show_default=True, type=float,
+@click.option("--wcs-error-min", default=0.1, show_default=True, type=options.FloatRange(0),
               help="Smallest header-WCS pointing error, arcsec.")
-@click.option("--wcs-error-max", default=1.0, show_default=True, type=float,
+@click.option("--wcs-error-max", default=1.0, show_default=True, type=options.FloatRange(0),
               help="Largest header-WCS pointing error, arcsec.")
-@click.option("--roll-error-max", default=0.02, show_default=True, type=float,
+@click.option("--roll-error-max", default=0.02, show_default=True, type=options.FloatRange(0),
               help="Largest header-WCS roll error, degrees.")
-@click.option("--refcat-maglim", default=24.0, show_default=True, type=float,
+@click.option("--refcat-maglim", default=24.0, show_default=True, type=options.FINITE,
               help="Stars brighter than this (AB) go into refcat.ecsv.")
 @click.option("--filter", "filter", default="F200W", show_default=True, help="FILTER keyword.")
 @click.option("--detector", default="NRCB1", show_default=True, help="DETECTOR keyword.")

@@ -16,37 +16,38 @@ DETECTOR_NAMES = ("NRCA1", "NRCA2", "NRCA3", "NRCA4", "NRCB1", "NRCB2", "NRCB3",
 @options.overwrite_opt
 @click.option("--detector", default="NRCB1", show_default=True,
               type=click.Choice(DETECTOR_NAMES, case_sensitive=False), help="Detector to simulate.")
-@click.option("--size", nargs=2, type=int, default=None, metavar="NY NX",
+@click.option("--size", nargs=2, type=options.IntRange(1), default=None, metavar="NY NX",
               help="Subarray rows and columns at the detector corner [default: full frame].")
-@click.option("--ngroups", default=10, show_default=True, type=click.IntRange(1),
+@click.option("--ngroups", default=10, show_default=True, type=options.IntRange(1),
               help="Groups per integration.")
-@click.option("--nints", default=1, show_default=True, type=click.IntRange(1), help="Integrations.")
-@click.option("--nframes", default=1, show_default=True, type=click.IntRange(1),
+@click.option("--nints", default=1, show_default=True, type=options.IntRange(1), help="Integrations.")
+@click.option("--nframes", default=1, show_default=True, type=options.IntRange(1),
               help="Frames averaged per group.")
-@click.option("--groupgap", default=0, show_default=True, type=click.IntRange(0),
+@click.option("--groupgap", default=0, show_default=True, type=options.IntRange(0),
               help="Frames dropped between groups.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; same seed, same files.")
-@click.option("--stars", default=None, type=click.IntRange(0),
+@click.option("--seed", default=0, show_default=True, type=options.IntRange(0),
+              help="Random seed; same seed, same files.")
+@click.option("--stars", default=None, type=options.IntRange(0),
               help="Number of stars [default: one per 10,000 pixels, at least 3].")
-@click.option("--galaxies", default=None, type=click.IntRange(0),
+@click.option("--galaxies", default=None, type=options.IntRange(0),
               help="Number of galaxies [default: one per 20,000 pixels, at least 1].")
-@click.option("--background", default=None, type=click.FloatRange(0),
+@click.option("--background", default=None, type=options.FloatRange(0),
               help="Sky in DN/s per pixel [default: 0.25 NIRCam SW, 0.9 LW, 15 MIRI].")
-@click.option("--cr-rate", default=5.0, show_default=True, type=click.FloatRange(0),
+@click.option("--cr-rate", default=5.0, show_default=True, type=options.FloatRange(0),
               help="Cosmic rays per cm^2 per second.")
-@click.option("--snowballs", default=None, type=click.IntRange(0),
+@click.option("--snowballs", default=None, type=options.IntRange(0),
               help="Snowballs per integration [default: 1 on NIR arrays of at least 256x256, else 0].")
-@click.option("--showers", default=None, type=click.IntRange(0),
+@click.option("--showers", default=None, type=options.IntRange(0),
               help="Showers per integration [default: 1 on MIRI arrays of at least 256x256, else 0].")
-@click.option("--one-over-f", default=None, type=click.FloatRange(0),
+@click.option("--one-over-f", default=None, type=options.FloatRange(0),
               help="rms of the 1/f row offsets of one frame, DN [default: 2 NIR, 0 MIRI].")
-@click.option("--hot-fraction", default=2e-4, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--hot-fraction", default=2e-4, show_default=True, type=options.FloatRange(0, 1),
               help="Fraction of hot pixels.")
-@click.option("--dead-fraction", default=1e-4, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--dead-fraction", default=1e-4, show_default=True, type=options.FloatRange(0, 1),
               help="Fraction of dead pixels.")
 @click.option("--nonlinear", is_flag=True,
               help="Make the detector non-linear (about 8 % at saturation) and write linearity.fits.")
-@click.option("--dark-current", default=None, type=click.FloatRange(0), metavar="DN/S",
+@click.option("--dark-current", default=None, type=options.FloatRange(0), metavar="DN/S",
               help="Mean dark current in DN/s; also writes dark.fits (noise-free dark ramp, science "
               "read pattern) [default: none, only hot pixels].")
 @click.option("--ref-subarray", is_flag=True,
