@@ -228,19 +228,25 @@ class ReferenceDirectory:
             raise ReferenceFileError(f"{label}: no DATE-OBS or EXPSTART to choose the {self.reftype} "
                                      f"reference in {self.path} by USEAFTER")
         science_box = _box(header, (), instrument)
-        ranked = []
+        ranked, near = [], []  # near: files of this detector that fail on something else
         for candidate in self.candidates:
-            if _text(candidate.header.get("INSTRUME")) != instrument or candidate.useafter > date:
+            if _text(candidate.header.get("INSTRUME")) != instrument:
                 continue
             specific = _specificity(candidate.header, header, keys)
-            if specific is not None and _covers(candidate.box, science_box):
+            why = ("USEAFTER later" if candidate.useafter > date else
+                   "other selectors" if specific is None else
+                   "does not cover the pixels" if not _covers(candidate.box, science_box) else None)
+            if why is None:
                 ranked.append(((specific, candidate.useafter, os.path.basename(candidate.path)), candidate))
+            elif _specificity(candidate.header, header, keys[:1]) is not None:
+                near.append(f"{os.path.basename(candidate.path)}: {why}")
         if not ranked:
-            have = sorted({c.describe() for c in self.candidates})
+            have = near or sorted({c.describe() for c in self.candidates})
             listing = ", ".join(have[:4]) + (f", ... ({len(have)} in all)" if len(have) > 4 else "")
+            which = f"files for {_text(header.get('DETECTOR'))}" if near else "it has"
             raise ReferenceFileError(
                 f"{label}: no {self.reftype} reference in {self.path} for {wanted} with "
-                f"USEAFTER <= {date:%Y-%m-%dT%H:%M:%S} (it has: {listing})")
+                f"USEAFTER <= {date:%Y-%m-%dT%H:%M:%S} ({which}: {listing})")
         return max(ranked, key=lambda item: item[0])[1]
 
     def for_exposure(self, header, label: str = "exposure") -> Exposure:

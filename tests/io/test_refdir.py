@@ -47,7 +47,8 @@ def test_newest_useafter_not_after_the_exposure(tmp_path):
     assert _name(tmp_path) == "good.fits"
     assert _name(tmp_path, **{"DATE-OBS": "2023-01-01"}) == "old.fits"
     assert _name(tmp_path, **{"DATE-OBS": None, "EXPSTART": 60400.25 + 2 / 86400}) == "future.fits"
-    with pytest.raises(ReferenceFileError, match="USEAFTER <= 2014-01-01T06:00:00"):
+    with pytest.raises(ReferenceFileError, match=r"USEAFTER <= 2014-01-01T06:00:00 \(files for NRCB1: "
+                       r"future.fits: USEAFTER later"):
         _name(tmp_path, **{"DATE-OBS": "2014-01-01"})
 
 
