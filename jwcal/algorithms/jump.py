@@ -35,6 +35,7 @@ from numba import njit, prange
 
 from jwcal import dq
 from jwcal.algorithms.medians import sorted_median
+from jwcal.algorithms.row_bands import in_row_bands
 
 JUMP = np.uint8(dq.JUMP_DET)
 SAT = np.uint8(dq.SATURATED)
@@ -51,6 +52,11 @@ _C_NEIGHBOUR = np.uint8(1)  # min_jump_to_flag_neighbors < ratio < max_jump_to_f
 _C_AFTER1 = np.uint8(2)  # diff - median >= after_jump_flag_e1
 _C_AFTER2 = np.uint8(4)  # diff - median >= after_jump_flag_e2
 _C_PRIMARY = np.uint8(8)  # JUMP_DET set after the primary detection
+
+#: Most differences per pixel (integrations x (groups - 1)) the row kernel sorts with its network
+#: (n rounds of n/2 compare-exchanges); more go to the per-pixel kernel.
+_MAX_ROW_DIFFS = 32
+_CHUNK = 256  # pixels per block of the row kernel: its sorted copies stay in the L1 cache
 
 
 def resolve_threads(maximum_cores: str | int) -> int:
@@ -205,14 +211,20 @@ def two_point_difference(data: np.ndarray, groupdq: np.ndarray, gain: np.ndarray
     readnoise = np.ascontiguousarray(readnoise, dtype=np.float32)
     out = np.empty_like(groupdq)
     code = np.empty_like(groupdq)
-    _primary(data, groupdq, gain, readnoise, float(nframes), int(mode), float(rejection_threshold),
-             float(four_group_rejection_threshold), float(three_group_rejection_threshold),
-             float(min_jump_to_flag_neighbors), float(max_jump_to_flag_neighbors),
-             float(after_jump_flag_e1), float(after_jump_flag_e2), out, code)
+    thresholds = (float(rejection_threshold), float(four_group_rejection_threshold),
+                  float(three_group_rejection_threshold), float(min_jump_to_flag_neighbors),
+                  float(max_jump_to_flag_neighbors), float(after_jump_flag_e1), float(after_jump_flag_e2))
+    n = data.shape[0] * (data.shape[1] - 1)
+    if mode == MODE_ITERATIVE and 2 <= n <= _MAX_ROW_DIFFS:
+        in_row_bands(_iterative_rows, data.shape[2], threads, data, groupdq, gain, readnoise, float(nframes),
+                     *thresholds, out, code)
+    else:
+        _primary(data, groupdq, gain, readnoise, float(nframes), int(mode), *thresholds, out, code)
     if mode in (MODE_SIGCLIP_INTS, MODE_SIGCLIP_ALL):
         _sigclip_plane_reset(out, code)
     counts = np.zeros(data.shape[2], np.int64)
-    _secondary(out, code, bool(flag_4_neighbors), int(after_jump_flag_n1), int(after_jump_flag_n2), counts)
+    in_row_bands(_secondary_rows, data.shape[2], threads, out, code, bool(flag_4_neighbors),
+                 int(after_jump_flag_n1), int(after_jump_flag_n2), counts)
     return out, int(counts.sum())
 
 
@@ -434,30 +446,188 @@ def _primary(data, gdq, gain, readnoise, nframes, mode, thr4, thr3, thr2, nbr_mi
                     code[i, j + 1, y, x] = c
 
 
-@njit(cache=True, parallel=True)
-def _secondary(out, code, neighbours, n1, n2, counts):
+@njit(cache=True, nogil=True, error_model="numpy")
+def _iterative_rows(data, gdq, gain, readnoise, nframes, thr4, thr3, thr2, nbr_min, nbr_max, e1, e2, out,
+                    code, y0, y1):
+    """Run the iterative detector of :func:`_primary` on rows ``y0:y1``, laid out for SIMD over pixels.
+
+    A block of pixels of a row is handled plane by plane: first differences, two sorted copies
+    (signed and absolute, an odd-even transposition network run on all pixels at once), the
+    medians and the largest deviation read off the sorted copies, the output flags. A pixel with
+    a non-finite difference or whose largest deviation exceeds the threshold (a cosmic-ray
+    candidate) goes through the per-pixel code of :func:`_primary` (``_nanmedian``,
+    ``_iterative``); the arithmetic is the same, so the flags are identical.
+    """
+    nints, ngroups, _, nx = data.shape
+    nd = ngroups - 1
+    n = nints * nd
+    chunk = min(nx, _CHUNK)
+    diffs = np.empty((n, chunk), np.float32)
+    signed = np.empty((n, chunk), np.float32)
+    absolute = np.empty((n, chunk), np.float32)
+    flags = np.zeros((n, chunk), np.bool_)
+    med = np.empty(chunk, np.float64)
+    sig = np.empty(chunk, np.float64)
+    clean = np.empty(chunk, np.bool_)
+    column = np.empty(n, np.float32)
+    work = np.empty(n, np.float64)
+    tmp = np.empty(n, np.float64)
+    pixel_flags = np.zeros(n, np.bool_)
+    half = n // 2
+    for y in range(y0, y1):
+        for x0 in range(0, nx, chunk):
+            m = min(chunk, nx - x0)
+            for c in range(m):
+                clean[c] = True
+            for i in range(nints):
+                for j in range(nd):
+                    k = i * nd + j
+                    for c in range(m):
+                        x = x0 + c
+                        g = gain[y, x]
+                        d = data[i, j + 1, y, x] * g - data[i, j, y, x] * g
+                        if (gdq[i, j, y, x] | gdq[i, j + 1, y, x]) & BAD:
+                            d = np.float32(np.nan)
+                        diffs[k, c] = d
+                        signed[k, c] = d
+                        absolute[k, c] = abs(d)
+                        flags[k, c] = False
+                        if not math.isfinite(d):
+                            clean[c] = False
+            for r in range(n):
+                for a in range(r & 1, n - 1, 2):
+                    for c in range(m):
+                        u = signed[a, c]
+                        v = signed[a + 1, c]
+                        signed[a, c] = min(u, v)
+                        signed[a + 1, c] = max(u, v)
+                        u = absolute[a, c]
+                        v = absolute[a + 1, c]
+                        absolute[a, c] = min(u, v)
+                        absolute[a + 1, c] = max(u, v)
+            for c in range(m):
+                x = x0 + c
+                g = gain[y, x]
+                rn = readnoise[y, x] * g
+                rn2 = np.float64(rn * rn) / nframes
+                if clean[c]:
+                    if n % 2:
+                        centre = np.float64(signed[half, c])
+                    else:
+                        centre = 0.5 * (np.float64(signed[half - 1, c]) + np.float64(signed[half, c]))
+                else:
+                    for k in range(n):
+                        column[k] = diffs[k, c]
+                    centre = _nanmedian(column, n, tmp)
+                sigma = math.sqrt(abs(centre) + rn2)
+                med[c] = centre
+                sig[c] = sigma if sigma != 0.0 else np.nan
+                if clean[c] and not _candidate(absolute, c, n, rn2, thr4, thr3, thr2):
+                    continue
+                for k in range(n):
+                    column[k] = diffs[k, c]
+                    pixel_flags[k] = False
+                _iterative(column, n, rn2, thr4, thr3, thr2, work, tmp, pixel_flags)
+                for k in range(n):
+                    flags[k, c] = pixel_flags[k]
+            for i in range(nints):
+                for c in range(m):
+                    x = x0 + c
+                    out[i, 0, y, x] = gdq[i, 0, y, x]
+                    code[i, 0, y, x] = _C_PRIMARY if gdq[i, 0, y, x] & JUMP else 0
+                for j in range(nd):
+                    k = i * nd + j
+                    for c in range(m):
+                        x = x0 + c
+                        flag = gdq[i, j + 1, y, x]
+                        if flags[k, c] and flag & BAD == 0:
+                            flag |= JUMP
+                        out[i, j + 1, y, x] = flag
+                        bits = _C_PRIMARY if flag & JUMP else np.uint8(0)
+                        e = diffs[k, c] - med[c]
+                        ratio = abs(e) / sig[c]
+                        if ratio > nbr_min and ratio < nbr_max:
+                            bits |= _C_NEIGHBOUR
+                        if e >= e1:
+                            bits |= _C_AFTER1
+                        if e >= e2:
+                            bits |= _C_AFTER2
+                        code[i, j + 1, y, x] = bits
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _candidate(absolute, c, n, rn2, thr4, thr3, thr2):
+    """Tell whether :func:`_iterative` would flag anything in sorted column ``c`` of ``n`` finite |diffs|.
+
+    Its first round read off the sorted values: the clipped median (all copies of the maximum
+    dropped with 4 or more values, the minimum of 2), the noise from it, and the largest
+    deviation, which belongs to the smallest or the largest value.
+    """
+    if n >= 4:
+        thr = thr4
+    elif n == 3:
+        thr = thr3
+    else:
+        thr = thr2
+    top = absolute[n - 1, c]
+    if n == 2:
+        centre = np.float64(absolute[0, c])
+    else:
+        kept = n
+        if n >= 4:
+            while kept > 0 and absolute[kept - 1, c] == top:
+                kept -= 1
+            if kept == 0:
+                return False  # every value equals the maximum: NaN median, no flags
+        h = kept // 2
+        if kept % 2:
+            centre = np.float64(absolute[h, c])
+        else:
+            centre = 0.5 * (np.float64(absolute[h - 1, c]) + np.float64(absolute[h, c]))
+    sigma = math.sqrt(abs(centre) + rn2)
+    if sigma == 0.0 or math.isnan(sigma):
+        return False
+    best = max(abs(np.float64(top) - centre) / sigma, abs(np.float64(absolute[0, c]) - centre) / sigma)
+    return best > thr
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _secondary_rows(out, code, neighbours, n1, n2, counts, y0, y1):
+    """Count primary flags, flag neighbours and after-jump groups, clear JUMP on bad groups (rows y0:y1).
+
+    Rows of pixels are walked plane by plane (SIMD over pixels); neighbour flags read only ``code``,
+    so rows are independent and the order of the passes is that of the per-pixel rules.
+    """
     nints, ngroups, ny, nx = out.shape
     src = _C_PRIMARY | _C_NEIGHBOUR
-    for y in prange(ny):
-        big1 = np.zeros(ngroups, np.bool_)
-        big2 = np.zeros(ngroups, np.bool_)
+    keep = BAD | JUMP
+    big1 = np.zeros(ngroups, np.bool_)
+    big2 = np.zeros(ngroups, np.bool_)
+    hit = np.zeros(nx, np.bool_)
+    nothing = np.zeros(nx, np.uint8)  # the missing row above the first and below the last
+    for y in range(y0, y1):
         count = 0
-        for x in range(nx):
-            for i in range(nints):
-                for g in range(ngroups):
-                    if code[i, g, y, x] & _C_PRIMARY:
-                        count += 1
-                if neighbours:
-                    for g in range(1, ngroups):
-                        f = out[i, g, y, x]
-                        if f & BAD or f & JUMP:
-                            continue
-                        if (y > 0 and code[i, g, y - 1, x] & src == src) or \
-                                (y < ny - 1 and code[i, g, y + 1, x] & src == src) or \
-                                (x > 0 and code[i, g, y, x - 1] & src == src) or \
-                                (x < nx - 1 and code[i, g, y, x + 1] & src == src):
-                            out[i, g, y, x] = f | JUMP
-                if n1 > 0 or n2 > 0:
+        for i in range(nints):
+            for g in range(ngroups):
+                for x in range(nx):
+                    count += (code[i, g, y, x] & _C_PRIMARY) >> 3
+            if neighbours:
+                for g in range(1, ngroups):
+                    row = out[i, g, y]
+                    here = code[i, g, y]
+                    above = code[i, g, y - 1] if y > 0 else nothing
+                    below = code[i, g, y + 1] if y < ny - 1 else nothing
+                    for x in range(nx):
+                        hit[x] = (above[x] & src == src) | (below[x] & src == src)
+                    for x in range(1, nx):
+                        hit[x] |= here[x - 1] & src == src
+                    for x in range(nx - 1):
+                        hit[x] |= here[x + 1] & src == src
+                    for x in range(nx):
+                        if hit[x] and row[x] & keep == 0:
+                            row[x] |= JUMP
+            if n1 > 0 or n2 > 0:
+                for x in range(nx):
                     for g in range(ngroups):
                         jumped = g > 0 and out[i, g, y, x] & JUMP != 0
                         big1[g] = jumped and code[i, g, y, x] & _C_AFTER1 != 0
@@ -468,10 +638,12 @@ def _secondary(out, code, neighbours, n1, n2, counts):
                             for h in range(g + 1, min(g + span, ngroups - 1) + 1):
                                 if out[i, h, y, x] & BAD == 0:
                                     out[i, h, y, x] |= JUMP
-                for g in range(ngroups):
-                    f = out[i, g, y, x]
+            for g in range(ngroups):
+                row = out[i, g, y]
+                for x in range(nx):
+                    f = row[x]
                     if f & JUMP and f & BAD:
-                        out[i, g, y, x] = f & ~JUMP
+                        row[x] = f & ~JUMP
         counts[y] = count
 
 
