@@ -44,7 +44,7 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
     """
     from jwcal.cli.progress import track
     from jwcal.io import check_writable, open_output, read_exposures
-    from jwcal.io.channel import in_stage
+    from jwcal.io.channel import KERNELS, in_stage, release_input
 
     if same_file(source, output):
         raise UsageError(f"{output}: is the input file; inputs are never modified")
@@ -58,13 +58,21 @@ def run_filter(source: str, output: str, overwrite: bool, process: Callable, *, 
     try:
         with open_output(output, overwrite=overwrite) as sink:
             exposures = read_exposures(source)
-            for exposure in exposures if in_stage() else track(exposures, label or "processing"):
+            staged = in_stage()
+            for exposure in exposures if staged else track(exposures, label or "processing"):
                 if warm is not None:  # never two parallel kernels at once (numba's workqueue forbids it)
                     warm.join()
                     warm = None
                 name = exposure.label
-                sink.write(process(exposure))
-                del exposure  # free it before the next one is read: memory of one exposure
+                if staged:
+                    with KERNELS:
+                        result = process(exposure)
+                    release_input()
+                else:
+                    result = process(exposure)
+                del exposure  # free the input before the result is written: memory of one exposure
+                sink.write(result)
+                del result
                 log.info("%s: done", name)
             return sink.count
     finally:

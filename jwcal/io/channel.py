@@ -7,10 +7,11 @@ encoded or decoded between stages. The commands do not know: :func:`jwcal.io.rea
 :func:`jwcal.io.open_output` and the stdout checks consult :func:`stage_stdin`/:func:`stage_stdout`
 of the calling thread, which are ``None`` outside ``jwcal run``.
 
-A channel is a rendezvous: :meth:`Channel.put` returns only when the reader asks for the next
-exposure. An exposure read lazily from a file (data loaded on first use) therefore stays valid
-while the next stage uses it, at most one exposure is in flight between two stages (the memory of
-a shell pipe), and the stages of one exposure never run their kernels at the same time.
+A channel is a rendezvous: :meth:`Channel.put` returns only when the reader is done with the
+exposure (:func:`release_input`, or its next read). An exposure read lazily from a file (data
+loaded on first use) therefore stays valid while the next stage uses it, and at most one exposure
+is in flight between two stages (the memory of a shell pipe). Filters of one process take turns
+for their kernels (:data:`KERNELS`), as numba's default thread pool needs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from collections.abc import Iterator
 from jwcal.exposure import Exposure
 
 _local = threading.local()
+
+#: Held by a filter stage while it computes: kernels of two stages never run at the same time.
+KERNELS = threading.Lock()
 
 
 class UpstreamFailedError(Exception):
@@ -74,24 +78,40 @@ class Channel:
             while wait and self._full and not self._reader_gone:
                 self._cond.wait()
 
+    def release(self) -> None:
+        """Let the writer go on: the reader is done with the exposure it took (:func:`release_input`)."""
+        with self._cond:
+            if self._full and self._item is None:
+                self._full = False
+                self._cond.notify_all()
+
+    def _take(self) -> object:
+        with self._cond:
+            while not self._full:
+                self._cond.wait()
+            item = self._item
+            if item is not self._END:
+                self._item = None  # the reader owns it now: nothing here keeps it alive
+            return item
+
     def __iter__(self) -> Iterator[Exposure]:
         try:
             while True:
-                with self._cond:
-                    while not self._full:
-                        self._cond.wait()
-                    item = self._item
-                if item is self._END:
+                if self._peek_end():
                     if self._failed:
                         raise UpstreamFailedError(self.label)
                     return
-                yield item  # type: ignore[misc]
-                del item
-                with self._cond:  # the reader asks for the next one: the writer may go on
-                    self._item, self._full = None, False
-                    self._cond.notify_all()
+                # Yielded straight from _take, so this frame holds no reference while the reader works.
+                yield self._take()  # type: ignore[misc]
+                self.release()
         finally:
             self.reader_done()
+
+    def _peek_end(self) -> bool:
+        with self._cond:
+            while not self._full:
+                self._cond.wait()
+            return self._item is self._END
 
 
 class _ChannelSink:
@@ -115,6 +135,18 @@ class _ChannelSink:
 
     def close(self) -> None:
         """Nothing to close: the stage's end closes the channel."""
+
+
+def release_input() -> None:
+    """Tell the previous stage that the calling stage is done with its input exposure.
+
+    A filter calls it once its result is computed: the previous stage may then read on while this
+    one writes, and drops its references so that the input's memory is freed before the result
+    is passed on. No-op outside ``jwcal run``.
+    """
+    channel = stage_stdin()
+    if channel is not None:
+        channel.release()
 
 
 def stage_stdin() -> Channel | None:

@@ -253,7 +253,14 @@ def read_exposures(source: str, *, headers_only: bool = False, name: str | None 
                 header, layout = walker.header()
                 hdus.append(_make_hdu(walker, header, layout, headers_only))
                 kind = walker.peek_kind()
-            yield Exposure(hdus, source=label)
+            yield Exposure(_drain(hdus), source=label)
+
+
+def _drain(items: list) -> list:
+    """Return the items in a new list and empty ``items``, so a suspended generator keeps none."""
+    out = items[:]
+    items.clear()
+    return out
 
 
 def _first_kind(walker: _Walker, label: str) -> str:
