@@ -230,3 +230,26 @@ def test_sigterm_mid_run_leaves_no_partial_output(jwcal_exe, tmp_path):
     assert list(out.parent.iterdir()) in ([], [out])  # either finished before the signal, or nothing
     if process.returncode != 0:
         assert list(out.parent.iterdir()) == []
+
+
+def test_a_stream_of_two_exposures_gives_what_the_shell_pipe_gives(jwcal_exe, ramp_set, tmp_path):
+    directory, uncal = ramp_set
+    second = tmp_path / "jw01234001001_01101_00002_nrcb1_uncal.fits"
+    with fits.open(uncal) as hdul:
+        hdul[0].header["FILENAME"] = second.name
+        hdul[0].header["EXPOSURE"] = "00002"
+        hdul["SCI"].data = hdul["SCI"].data[:, :, ::-1, :].copy()  # other pixels, same references
+        hdul.writeto(second)
+    text = stage1_text(directory)
+    path = f"{Path(jwcal_exe).parent}:{os.environ['PATH']}"
+    shell = _sh(f"set -o pipefail; jwcal cat {uncal} {second} | {_as_shell('jwcal', text)} "
+                f"| jwcal split -o {tmp_path / 'shell'}", env={**os.environ, "PATH": path})
+    assert shell.returncode == 0, shell.stderr
+    run = _sh(f"set -o pipefail; jwcal cat {uncal} {second} | jwcal run '{text}' "
+              f"| jwcal split -o {tmp_path / 'run'}", env={**os.environ, "PATH": path})
+    assert run.returncode == 0, run.stderr
+    names = sorted(p.name for p in (tmp_path / "shell").iterdir())
+    assert len(names) == 2
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == names
+    for name in names:
+        _same_apart_from_times(tmp_path / "run" / name, tmp_path / "shell" / name)
