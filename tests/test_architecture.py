@@ -18,7 +18,7 @@ PACKAGE = Path(jwcal.__file__).parent
 ALLOWED = {
     "algorithms": {"numpy", "numba", "scipy", "math", "jwcal.dq", "jwcal.algorithms"},
     "steps": {"numpy", "scipy", "astropy", "jwcal.algorithms", "jwcal.steps", "jwcal.exposure",
-              "jwcal.dq", "jwcal.errors", "jwcal.products", "jwcal.specs"},
+              "jwcal.dq", "jwcal.errors", "jwcal.products", "jwcal.specs", "jwcal.units"},
     # Declarations read at CLI start-up: the standard library only.
     "specs": {"jwcal.specs"},
     "io": {"numpy", "astropy", "fitsio", "jwcal.io", "jwcal.exposure", "jwcal.errors", "jwcal.products"},

@@ -20,6 +20,7 @@ from jwcal.products import with_suffix
 from jwcal.specs.ramp_fit import SPEC
 from jwcal.steps.product_level import RAMP, require
 from jwcal.steps.references import record_references, reference_array
+from jwcal.units import squared
 
 #: Extensions of the input that describe the ramp and are not copied to the rate products.
 _RAMP_ONLY = {"SCI", "PIXELDQ", "GROUPDQ", "ERR", "ZEROFRAME", "REFOUT", "AVDRKCUR", "GROUP", "ASDF"}
@@ -197,7 +198,7 @@ def _product(exposure: Exposure, arrays: dict, suffix: str, model: str, params: 
         if name in ("SCI", "ERR"):
             hdu.header["BUNIT"] = "DN/s"
         elif name.startswith("VAR"):
-            hdu.header["BUNIT"] = "DN2 / s2"
+            hdu.header["BUNIT"] = squared("DN/s")
         hdus.append(hdu)
     if suffix == "rateints":
         hdus.extend(h for h in exposure.hdus[1:] if h.name == "INT_TIMES")

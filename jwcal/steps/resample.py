@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from jwcal import dq
+from jwcal import dq, units
 from jwcal.algorithms import pixmap as pixmap_alg
 from jwcal.algorithms import resample as alg
 from jwcal.algorithms import tanwcs
@@ -754,10 +754,16 @@ def _product(primary, infos, wcs, arrays, params, blendheaders, history) -> Expo
     primary["HISTORY"] = history
 
     header = _sci_header(wcs, infos[0].bunit, effexp, duration)
+    bunit = header["BUNIT"]
+    array_units = {"SCI": bunit, "ERR": bunit, "WHT": units.weight_unit(bunit, params["weight_type"]),
+                   **{name: units.squared(bunit) for name in VARIANCES}}
     hdus = [HDU(header=primary)]
     for name, data in arrays.items():
-        hdus.append(HDU.image(name, data, header if name in ("SCI", "ERR", "WHT", "VAR_POISSON", "VAR_RNOISE",
-                                                               "VAR_FLAT") else None))
+        array_header = None
+        if name in array_units:  # the WCS cards on every image, each with the unit of its own values
+            array_header = header.copy()
+            array_header["BUNIT"] = array_units[name]
+        hdus.append(HDU.image(name, data, array_header))
     if blendheaders:
         hdus.append(hdrtab([info.row for info in infos]))
     return Exposure(hdus, source="resample")

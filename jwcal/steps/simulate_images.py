@@ -24,7 +24,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from jwcal import dq
+from jwcal import dq, units
 from jwcal.algorithms import simulate_images as alg
 from jwcal.errors import UsageError
 from jwcal.exposure import HDU, Exposure
@@ -500,7 +500,7 @@ def _s_region(header, shape) -> str:
 
 def _unit_header(squared: bool = False) -> fits.Header:
     h = fits.Header()
-    h["BUNIT"] = "(MJy/sr)^2" if squared else "MJy/sr"
+    h["BUNIT"] = units.squared("MJy/sr") if squared else "MJy/sr"
     return h
 
 

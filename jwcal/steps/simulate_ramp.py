@@ -258,7 +258,7 @@ def run(*, detector: str = "NRCB1", size: tuple[int, int] | None = None, ngroups
     ref_keys = _reference_keywords(det, detector, *(full_ny, full_nx) if not ref_subarray else (ny, nx),
                                    readpatt)
     refs = {
-        "gain": _reference("GAIN", "gain.fits", ref_keys, "ELECTRONS/DN",
+        "gain": _reference("GAIN", "gain.fits", ref_keys, "electron/DN",
                            [HDU.image("SCI", maps["gain"][cut].astype(np.float32))]),
         "readnoise": _reference("READNOISE", "readnoise.fits", ref_keys, "DN",
                                 [HDU.image("SCI", maps["readnoise"][cut].astype(np.float32))]),
