@@ -121,13 +121,16 @@ _numba_lock = threading.Lock()
 _numba_pinned = [False]
 
 
-def pin_numba_threads(concurrent: int, owned: int | None = None) -> None:
-    """Give each of ``concurrent`` exposures of this process an equal share of its cores in numba.
+def pin_numba_threads(nthreads: int, owned: int | None = None) -> None:
+    """Size this process's numba thread pool to the cores it owns, before numba is imported.
 
     The process owns ``owned`` cores, else ``NUMBA_NUM_THREADS`` if its environment sets it, else
-    ``concurrent`` (a Dask worker with T threads is taken to own T cores). The share (at least 1)
-    becomes ``NUMBA_NUM_THREADS``, which also caps jump's ``--maximum-cores all``. Without effect
-    (logged) once numba is imported.
+    ``nthreads`` (a Dask worker with ``--nthreads T`` is taken to own T cores); that becomes
+    ``NUMBA_NUM_THREADS``, which also caps jump's ``--maximum-cores all``. The ``nthreads``
+    exposures a worker may run at once never compute together: ``jwcal run`` stages hold one
+    per-process lock while they compute (:data:`jwcal.io.channel.KERNELS`), so one kernel at a
+    time runs at the worker's full width while the others read or write. Without effect (logged)
+    once numba is imported.
     """
     with _numba_lock:
         if _numba_pinned[0]:
@@ -135,14 +138,13 @@ def pin_numba_threads(concurrent: int, owned: int | None = None) -> None:
         _numba_pinned[0] = True
         if owned is None:
             try:
-                owned = int(os.environ.get("NUMBA_NUM_THREADS") or concurrent)
+                owned = int(os.environ.get("NUMBA_NUM_THREADS") or nthreads)
             except ValueError:
-                owned = concurrent
-        share = max(1, owned // max(1, concurrent))
+                owned = nthreads
         if "numba" in sys.modules:
             log.debug("numba was imported before the batch: its thread count stays as it is")
             return
-        os.environ["NUMBA_NUM_THREADS"] = str(share)
+        os.environ["NUMBA_NUM_THREADS"] = str(max(1, owned))
 
 
 _parsed: dict[str, object] = {}
