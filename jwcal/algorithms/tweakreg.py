@@ -335,7 +335,7 @@ def estimate_shift_2dhist(img, ref, searchrad, pscale=1.0):
     return np.array([ix - nr + xm, iy - nr + ym]) * pscale, npeak
 
 
-def _isolated(xy, separation):
+def isolated(xy, separation):
     """Boolean mask of points with no other point closer than ``separation``."""
     if len(xy) < 2 or separation <= 0:
         return np.ones(len(xy), dtype=bool)
@@ -368,8 +368,8 @@ def match_tolerance(img, ref, offset, tolerance, separation):
     none = np.zeros(0, dtype=np.int64)
     if len(img) == 0 or len(ref) == 0:
         return none, none
-    ki = np.nonzero(_isolated(img, separation))[0]
-    kr = np.nonzero(_isolated(ref, separation))[0]
+    ki = np.nonzero(isolated(img, separation))[0]
+    kr = np.nonzero(isolated(ref, separation))[0]
     if ki.size == 0 or kr.size == 0:
         return none, none
     tree = cKDTree(img[ki] - np.asarray(offset, dtype=np.float64))

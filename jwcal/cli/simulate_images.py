@@ -25,10 +25,12 @@ from jwcal.cli import options
               help="Position angle of the detector +y axis, degrees East of North.")
 @click.option("--pixel-scale", default=0.031, show_default=True, type=options.FloatRange(0, min_open=True),
               help="Arcsec per pixel.")
-@click.option("--nstars", default=400, show_default=True, type=options.IntRange(min=0),
-              help="Stars over the dithered footprint (AB 18-26.5).")
-@click.option("--ngalaxies", default=100, show_default=True, type=options.IntRange(min=0),
-              help="Exponential-disk galaxies over the footprint (AB 20-26).")
+@click.option("--nstars", default=None, type=options.IntRange(min=0),
+              help="Stars over the dithered footprint (AB 18-26.5)  [default: 325 per arcmin², 400 on a "
+              "full frame]")
+@click.option("--ngalaxies", default=None, type=options.IntRange(min=0),
+              help="Exponential-disk galaxies over the footprint (AB 20-26)  [default: 81 per arcmin², 100 "
+              "on a full frame]")
 @click.option("--psf", default="moffat", show_default=True, type=click.Choice(["moffat", "gaussian"]),
               help="Stellar profile (Moffat beta=2.5).")
 @click.option("--fwhm", default=2.1, show_default=True, type=options.FloatRange(0, min_open=True),
@@ -73,6 +75,10 @@ def command(output, overwrite, **params):
     pixels; ERR and VAR_* are consistent with the noise. Stage-2 layout: PRIMARY, SCI (MJy/sr),
     ERR, DQ, VAR_POISSON, VAR_RNOISE, VAR_FLAT; S_* through image2 COMPLETE. No ASDF/gwcs
     extension: the FITS TAN-SIP header is the WCS.
+
+    Stars and galaxies scale with the area of the dithered footprint (400 and 100 on a full
+    frame), so a 512x512 set has about 25 stars and a 256x256 one about 7: align those with a lower
+    tweakreg --minobj and --abs-minobj (and --abs-separation for the merged exposures).
 
     \b
     Files written in DIR:

@@ -38,6 +38,12 @@ ACT_ID = "01"
 MJD0 = 60400.0  # 2024-04-08
 GAIN = 2.05  # e-/DN
 SIM_MAG_RANGE = (18.0, 26.5)
+#: Sources per arcmin² of the dithered footprint when not given: 400 stars and 100 galaxies on a
+#: full-frame (2048², 0.031"/pixel) set, scaled with the area. The galaxy density is that of deep
+#: NIRCam counts to AB 26 (~80 per arcmin²); the star density that of a low-latitude field (high
+#: galactic latitudes have ~1 %), so that a full frame has enough point sources for tweakreg.
+STARS_PER_ARCMIN2 = 325.0
+GALAXIES_PER_ARCMIN2 = 81.0
 GAL_MAG_RANGE = (20.0, 26.0)
 IMAGE2_STEPS = ("S_GRPSCL", "S_DQINIT", "S_SATURA", "S_IPC", "S_SUPERB", "S_REFPIX", "S_LINEAR",
                 "S_PERSIS", "S_DARK", "S_JUMP", "S_RAMP", "S_GANSCL", "S_WCS", "S_FLAT", "S_PHOTOM")
@@ -55,8 +61,8 @@ def run(
     dec: float = -27.78,
     pa_aper: float = 60.0,
     pixel_scale: float = 0.031,
-    nstars: int = 400,
-    ngalaxies: int = 100,
+    nstars: int | None = None,
+    ngalaxies: int | None = None,
     psf: str = "moffat",
     fwhm: float = 2.1,
     exptime: float = 1000.0,
@@ -92,8 +98,9 @@ def run(
         Position angle of the detector +y axis, degrees East of North.
     pixel_scale : float
         Arcsec per pixel at the reference pixel.
-    nstars, ngalaxies : int
-        Number of stars and of galaxies spread over the dithered footprint.
+    nstars, ngalaxies : int or None
+        Number of stars and of galaxies spread over the dithered footprint; None scales them with
+        its area (:data:`STARS_PER_ARCMIN2`, :data:`GALAXIES_PER_ARCMIN2`: 400 and 100 on a full frame).
     psf : {"moffat", "gaussian"}
         Point-spread function of stars (Moffat beta=2.5).
     fwhm : float
@@ -176,6 +183,9 @@ def run(
     margin = 10.0
     lo = offsets.min(axis=0) - (np.array([nx, ny]) - 1) / 2.0 - margin
     hi = offsets.max(axis=0) + (np.array([nx, ny]) - 1) / 2.0 + margin
+    area = float(np.prod(hi - lo)) * (pixel_scale / 60.0) ** 2  # arcmin²
+    nstars = round(STARS_PER_ARCMIN2 * area) if nstars is None else nstars
+    ngalaxies = round(GALAXIES_PER_ARCMIN2 * area) if ngalaxies is None else ngalaxies
     pix_star = rng_scene.uniform(lo, hi, size=(nstars, 2))
     pix_gal = rng_scene.uniform(lo, hi, size=(ngalaxies, 2))
     star_mag = _power_law_mags(rng_scene, nstars, *SIM_MAG_RANGE, slope=0.15)
@@ -346,7 +356,7 @@ def _check(*, nexposures, ny, nx, psf, fwhm, exptime, pixel_scale, wcs_error_min
         raise UsageError("fwhm, exptime, pixel_scale and photmjsr must be positive")
     if not 0 <= wcs_error_min <= wcs_error_max:
         raise UsageError("need 0 <= wcs_error_min <= wcs_error_max")
-    if nstars < 0 or ngalaxies < 0 or background < 0 or read_noise < 0:
+    if (nstars or 0) < 0 or (ngalaxies or 0) < 0 or background < 0 or read_noise < 0:
         raise UsageError("nstars, ngalaxies, background and read_noise must not be negative")
 
 

@@ -168,17 +168,29 @@ def _tp(ra, dec, center):
     return np.column_stack([xi, eta])
 
 
+def _not_enough(what, img_tp, ref_tp, matched, need, separation, tolerance, prefix) -> str:
+    """Say, for a failed match, how many sources were left at each stage and what to try."""
+    kept_img = int(alg.isolated(img_tp, separation).sum()) if len(img_tp) else 0
+    kept_ref = int(alg.isolated(ref_tp, separation).sum()) if len(ref_tp) else 0
+    return (f"{what}: not enough matches: {len(img_tp)} sources and {len(ref_tp)} reference sources, "
+            f"{kept_img} and {kept_ref} kept after --{prefix}separation {separation:g}\" (isolated), "
+            f"{matched} matched within --{prefix}tolerance {tolerance:g}\", {need} needed "
+            f"(--{prefix}minobj); try a smaller --{prefix}separation (crowded field), a larger "
+            f"--{prefix}tolerance or --{prefix}searchrad (large WCS error), or a lower --{prefix}minobj "
+            "(few sources)")
+
+
 def _match_and_fit(img_tp, ref_tp, *, minobj, fitgeometry, nclip, sigma, searchrad, use2dhist, separation,
-                   tolerance, offset, pscale, what):
+                   tolerance, offset, pscale, what, prefix=""):
     """Match two tangent-plane catalogs (arcsec) and fit ``ref ~ F img + s``; DataError if it fails."""
     if separation <= math.sqrt(2.0) * tolerance:
         raise UsageError("separation must be larger than sqrt(2) * tolerance")
     if use2dhist:
         offset, _ = alg.estimate_shift_2dhist(img_tp, ref_tp, searchrad, pscale=pscale)
     ii, jj = alg.match_tolerance(img_tp, ref_tp, offset, tolerance, separation)
-    if ii.size < max(minobj, alg.MIN_POINTS[fitgeometry]):
-        raise DataError(f"{what}: not enough matches ({ii.size} < {minobj}; {len(img_tp)} sources, "
-                        f"{len(ref_tp)} reference sources)")
+    need = max(minobj, alg.MIN_POINTS[fitgeometry])
+    if ii.size < need:
+        raise DataError(_not_enough(what, img_tp, ref_tp, ii.size, need, separation, tolerance, prefix))
     f, s, used, rmse = alg.iter_fit(ref_tp[jj], img_tp[ii], fitgeometry, nclip=nclip, sigma=sigma)
     return f, s, ii, jj, used, rmse
 
@@ -252,8 +264,8 @@ def run(
         raise DataError(f"{use_custom_catalogs}: no such directory (--use-custom-catalogs)")
     refcat = _read_refcat(abs_refcat) if abs_refcat else None
     if refcat is not None and refcat[0].size < abs_minobj:
-        raise DataError(f"{abs_refcat}: {refcat[0].size} reference sources, "
-                        f"fewer than abs_minobj={abs_minobj}")
+        raise DataError(f"{abs_refcat}: {refcat[0].size} reference sources, fewer than --abs-minobj "
+                        f"{abs_minobj} (lower --abs-minobj, or give a deeper catalog)")
 
     # ---- pass 1: catalogs
     images: list[_Image] = []
@@ -406,7 +418,7 @@ def _absolute(aligned: list[_Group], refcat, absp: dict, skip_unsupported: bool,
     try:
         f, s, _ii, _jj, used, rmse = _match_and_fit(
             _tp(ra, dec, center), ref_tp[inside], pscale=aligned[0].members[0].pscale,
-            what=f"absolute alignment to {Path(name).name}", **absp)
+            what=f"absolute alignment to {Path(name).name}", prefix="abs-", **absp)
     except DataError as exc:
         if not skip_unsupported:
             raise

@@ -61,3 +61,17 @@ def test_usage_errors_exit_2(runner, tset, tmp_path):
     assert run(runner, "tweakreg", *tset.paths, "--fitgeometry", "affine", "-o", tmp_path).exit_code == 2
     result = run(runner, "tweakreg", *tset.paths, "--separation", "0.5", "-o", tmp_path / "c")
     assert result.exit_code == 2 and "sqrt(2)" in result.output
+
+
+def test_not_enough_matches_names_the_counts_and_what_to_try(runner, tset, tmp_path):
+    # issue 19: "not enough matches 13 < 15" gave no hint
+    result = run(runner, "tweakreg", *tset.paths, "--minobj", "400", "-o", tmp_path / "a")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    message = result.stderr
+    for part in ("sources and", "reference sources", "kept after --separation 1\"",
+                 "matched within --tolerance", "400 needed (--minobj)", "smaller --separation",
+                 "larger --tolerance", "lower --minobj"):
+        assert part in message, message
+    result = run(runner, "tweakreg", *tset.paths, "--abs-refcat", tset.refcat, "--abs-minobj", "400",
+                 "-o", tmp_path / "b")
+    assert result.exit_code == 1 and "--abs-minobj" in result.stderr and "minobj=" not in result.stderr

@@ -199,3 +199,30 @@ def test_pixels_full_within_the_first_group_are_saturated_nan():
     fine = run(nexposures=1, size=(48, 48), seed=1, nstars=0, ngalaxies=0, background=200.0,
                bad_pixel_fraction=0.0, full_well=0.0)
     assert not fine["exposures"][0]["DQ"].data.any()
+
+
+@pytest.mark.parametrize("size", [(256, 256), (512, 512), (2048, 2048)])
+def test_sources_scale_with_the_footprint_area(size):
+    # issue 19: 400 stars and 100 galaxies on any frame made small frames too crowded for tweakreg
+    from jwcal.steps import simulate_images as step
+
+    result = step.run(size=size, nexposures=4 if size[0] < 2048 else 1, seed=0)
+    sources = result["truth"]["sources"]
+    stars = int((sources["type"] == "star").sum())
+    x, y = np.asarray(sources["x_1"]), np.asarray(sources["y_1"])
+    # the sources spread uniformly over the dithered footprint (a box in the detector frame, about
+    # 0.031"/pixel): the extent of their true pixel positions gives its area
+    area = np.ptp(x) * np.ptp(y) * (0.031 / 60.0) ** 2
+    density = stars / area  # per arcmin² (the extent of a few points underestimates the area)
+    assert 0.8 * step.STARS_PER_ARCMIN2 < density < (1.3 if stars > 20 else 2.0) * step.STARS_PER_ARCMIN2
+    if size == (2048, 2048):
+        assert 350 < stars < 420 and 80 < len(sources) - stars < 110  # the former full-frame counts
+    if size == (256, 256):
+        assert stars < 15
+
+
+def test_given_counts_are_kept():
+    from jwcal.steps import simulate_images as step
+
+    sources = step.run(size=(128, 128), nexposures=2, seed=0, nstars=30, ngalaxies=4)["truth"]["sources"]
+    assert int((sources["type"] == "star").sum()) == 30 and len(sources) == 34
