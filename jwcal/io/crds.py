@@ -54,17 +54,42 @@ def best_references(header, *, cache: str, server_url: str, context: str | None,
     except ImportError as exc:
         raise UnsupportedError(f"jwcal refs needs the crds client ({exc.name} is missing): "
                                "pip install 'jwcal[crds]'") from None
-    # the client's own INFO/WARNING chatter ("Syncing 1 files") shows only with -v
-    quiet = not logging.getLogger("jwcal").isEnabledFor(logging.INFO)
-    logging.getLogger("CRDS").setLevel(logging.ERROR if quiet else logging.INFO)
+    except SystemExit:  # crds ends the process itself on a "FATAL" configuration error
+        raise ReferenceFileError(_offline(cache, server_url)) from None
+    _hold_crds_log()
     parameters = fits_to_parkeys({k: v for k, v in header.items() if k not in _SKIPPED_KEYWORDS})
     try:
         found = crds.getreferences(parameters, reftypes=list(reftypes), context=context,
                                    observatory="jwst", fast=True)
+    except SystemExit:
+        raise ReferenceFileError(_offline(cache, server_url)) from None
     except Exception as exc:  # crds raises many unrelated types; all mean "no reference"
         reason = " ".join(str(exc).split())
         raise ReferenceFileError(f"CRDS: {reason[:300]}") from None
     return {reftype: _local_path(found.get(reftype, NOT_APPLICABLE)) for reftype in reftypes}
+
+
+def _offline(cache: str, server_url: str) -> str:
+    """Return the one line that replaces crds' "server connection and cache load FAILED"."""
+    return (f"CRDS: cannot reach {server_url} and the cache {cache} holds no CRDS configuration: "
+            "run jwcal refs once online, or give --cache (or CRDS_PATH) a pre-filled cache "
+            "(crds sync --contexts jwst-operational --fetch-references) and a --context it holds")
+
+
+def _hold_crds_log() -> None:
+    """Show the crds client's own log lines only as jwcal's verbosity allows.
+
+    Its INFO/WARNING chatter ("Syncing 1 files") appears with -v; its ERROR lines, which jwcal
+    reports as one line of its own, with -vv. The client logs through its own stderr handler and
+    sets its logger's level when imported, hence after the import.
+    """
+    jwcal_log = logging.getLogger("jwcal")
+    level = logging.DEBUG if jwcal_log.isEnabledFor(logging.DEBUG) else \
+        logging.INFO if jwcal_log.isEnabledFor(logging.INFO) else logging.CRITICAL
+    crds_logger = logging.getLogger("CRDS")
+    crds_logger.setLevel(level)
+    for handler in crds_logger.handlers:
+        handler.setLevel(level)
 
 
 def _local_path(value: str) -> str:

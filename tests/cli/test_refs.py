@@ -67,3 +67,15 @@ def test_reference_missing_from_cache_and_server_unreachable_is_one_line_exit_1(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("jwcal refs: error: CRDS:")
+
+
+def test_offline_with_an_empty_cache_is_one_line_exit_1(jwcal_exe, tmp_path):
+    # issue 19: crds printed its "(FATAL) CRDS server connection and cache load FAILED" and exited 255
+    result = _run(jwcal_exe, _uncal(tmp_path), "--cache", str(tmp_path / "empty"),
+                  "--server-url", "https://crds.invalid")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("jwcal refs: error: CRDS: cannot reach https://crds.invalid")
+    assert "CRDS_PATH" in lines[0] and "pre-filled cache" in lines[0] and "FATAL" not in result.stderr
