@@ -17,17 +17,20 @@ from jwcal.cli import options
               type=click.Path(allow_dash=True),
               help="Output file ('-': stdout); with several inputs, the output directory.")
 @options.overwrite_opt
-@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--refs", metavar="DIR", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Directory of CRDS-layout reference files (e.g. a jwcal refs cache) given to every "
+              "required reference option a stage does not set; each exposure gets its best match.")
+@click.option("--workers", type=options.IntRange(min=1), default=None, metavar="N",
               help="Batch: worker processes of the local Dask cluster (default: one per core); "
               "1 runs the batch in this process without Dask.")
-@click.option("--threads-per-worker", type=click.IntRange(min=1), default=None, metavar="T",
+@click.option("--threads-per-worker", type=options.IntRange(min=1), default=None, metavar="T",
               help="Batch: threads (and numba threads) per worker (default: cores / workers).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Batch: submit to a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
-@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+@click.option("--retries", type=options.IntRange(min=0), default=3, show_default=True,
               help="Batch: times an exposure is retried after its worker died (never after a data error).")
 @click.pass_context
-def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, workers, threads_per_worker,
+def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, refs, workers, threads_per_worker,
             scheduler, retries):
     """Run the text of a jwcal shell pipe in one process, or over many exposures.
 
@@ -53,6 +56,7 @@ def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, worker
       jwcal run 'dq-init --mask m.fits | jump --gain g.fits --readnoise r.fits |
                  ramp-fit --gain g.fits --readnoise r.fits' x_uncal.fits -o x_rate.fits
       jwcal run -f stage1.jwcal raw/*_uncal.fits -o rate/
+      jwcal run 'dq-init | jump | ramp-fit' --refs crds_cache/ raw/*_uncal.fits -o rate/
       jwcal run 'tweakreg --abs-refcat gaia.ecsv | outlier -o crf/ | resample' asn.json -o m_i2d.fits
     """
     from jwcal.errors import UsageError
@@ -64,7 +68,7 @@ def command(ctx, pipeline_text, inputs, pipeline_file, output, overwrite, worker
         pipeline_text = read_pipeline_file(pipeline_file)
     elif pipeline_text is None:
         raise UsageError("no pipeline: give PIPELINE or -f FILE")
-    pipeline = parse_pipeline(pipeline_text)
+    pipeline = parse_pipeline(pipeline_text, refs=refs)
     batch = len(inputs) > 1 or workers is not None or scheduler is not None
     if not batch:
         from jwcal.pipeline.inprocess import run_pipeline

@@ -23,13 +23,6 @@ NOT_A_STAGE = {"cat": "give the files as the inputs of jwcal run instead",
                "refs": "it fetches files, it is not a filter", "preview": "it writes PNG, not FITS",
                "info": "it prints text; pipe jwcal run into jwcal info instead"}
 
-#: Product suffix written by each stage (None: the exposure keeps the suffix it had).
-SUFFIX = {"dq-init": "dqinit", "saturation": "saturation", "superbias": "superbias", "refpix": "refpix",
-          "linearity": "linearity", "dark": "dark", "jump": "jump", "ramp-fit": "rate",
-          "tweakreg": "tweakreg", "outlier": "crf", "resample": "i2d"}
-MULTI_EXPOSURE = frozenset({"tweakreg", "outlier", "resample"})
-
-
 @dataclass(frozen=True)
 class Stage:
     """One command of the pipe: its name, its arguments and the click context parsed from them."""
@@ -64,14 +57,26 @@ class Pipeline:
     def suffix(self) -> str | None:
         """The product suffix of the last stage that sets one (None: the input's own)."""
         for stage in reversed(self.stages):
-            if SUFFIX.get(stage.name):
-                return SUFFIX[stage.name]
+            suffix = _spec(stage.name).suffix if _spec(stage.name) else None
+            if suffix:
+                return suffix
         return None
 
     @property
     def multi_exposure(self) -> bool:
         """Whether a stage combines exposures (tweakreg, outlier, resample)."""
-        return any(stage.name in MULTI_EXPOSURE for stage in self.stages)
+        return any(_spec(stage.name) is not None and _spec(stage.name).multi_exposure
+                   for stage in self.stages)
+
+
+def _spec(name: str):
+    """Return the step declaration of a command, or None for a command that is no step (split)."""
+    from jwcal.specs import spec_for
+
+    try:
+        return spec_for(name)
+    except KeyError:
+        return None
 
 
 def read_pipeline_file(path: str) -> str:
@@ -120,8 +125,24 @@ def split_stages(text: str) -> list[list[str]]:
     return stages
 
 
-def parse_pipeline(text: str) -> Pipeline:
+def with_references(name: str, args: list[str], refs: str) -> list[str]:
+    """Return ``args`` with ``--<reference> refs`` for every required reference option not given."""
+    spec = _spec(name)
+    if spec is None:
+        return args
+    given = {arg.split("=", 1)[0] for arg in args if arg.startswith("--")}
+    extra = []
+    for ref in spec.references:
+        if ref.required and f"--{ref.name}" not in given:
+            extra += [f"--{ref.name}", refs]
+    return [*args, *extra]
+
+
+def parse_pipeline(text: str, *, refs: str | None = None) -> Pipeline:
     """Parse ``text`` into a :class:`Pipeline`; every stage's options are checked by its command.
+
+    ``refs``, a directory of reference files, is given to every required reference option that a
+    stage does not set itself (each exposure then gets the best file of that directory).
 
     Raises
     ------
@@ -133,7 +154,8 @@ def parse_pipeline(text: str) -> Pipeline:
         raise UsageError("pipeline: empty")
     stages = []
     for index, args in enumerate(split_stages(text)):
-        stage = Stage(index, args[0], tuple(args[1:]))
+        rest = args[1:] if refs is None else with_references(args[0], args[1:], refs)
+        stage = Stage(index, args[0], tuple(rest))
         make_context(stage, None)  # every stage's options checked before anything runs
         stages.append(stage)
     return Pipeline(tuple(stages))

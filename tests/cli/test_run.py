@@ -253,3 +253,36 @@ def test_a_stream_of_two_exposures_gives_what_the_shell_pipe_gives(jwcal_exe, ra
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == names
     for name in names:
         _same_apart_from_times(tmp_path / "run" / name, tmp_path / "shell" / name)
+
+
+def test_refs_directory_gives_each_detector_its_own_files(runner, tmp_path):
+    import shutil
+
+    refs, raw = tmp_path / "refs", tmp_path / "raw"
+    refs.mkdir()
+    raw.mkdir()
+    for detector in ("nrcb1", "nrcb2"):
+        sim = tmp_path / detector
+        args = ["simulate", "ramp", "-o", str(sim), "--detector", detector, "--size", "32", "32",
+                "--ngroups", "5"]
+        assert runner.invoke(cli, args).exit_code == 0
+        for reftype in ("mask", "gain", "readnoise"):
+            shutil.copy(sim / f"{reftype}.fits", refs / f"{detector}_{reftype}.fits")
+        for uncal in sim.glob("*_uncal.fits"):
+            shutil.copy(uncal, raw / uncal.name)
+    uncals = sorted(map(str, raw.iterdir()))
+    result = runner.invoke(cli, ["run", "dq-init | jump | ramp-fit", "--refs", str(refs), *uncals,
+                                 "-o", str(tmp_path / "rate"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    for detector in ("nrcb1", "nrcb2"):
+        (rate,) = (tmp_path / "rate").glob(f"*_{detector}_rate.fits")
+        header = fits.getheader(rate)
+        assert header["DETECTOR"] == detector.upper()
+        assert header["R_MASK"].endswith(f"{detector}_mask.fits")
+        assert header["R_GAIN"].endswith(f"{detector}_gain.fits")
+        assert header["R_READNO"].endswith(f"{detector}_readnoise.fits")
+    # a reference option given in the stage wins over --refs
+    single = runner.invoke(cli, ["run", f"dq-init --mask {refs / 'nrcb2_mask.fits'} | jump | ramp-fit",
+                                 "--refs", str(refs), uncals[0], "-o", str(tmp_path / "x_rate.fits")])
+    assert single.exit_code == 1  # nrcb2's mask on nrcb1 data
+    assert "MASK" in single.output
