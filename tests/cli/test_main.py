@@ -171,3 +171,24 @@ def test_a_missing_file_is_exit_1_naming_it(runner, files, tmp_path, command, op
     assert result.stderr.count("\n") == 1 and "missing_file" in result.stderr
     assert "internal error" not in result.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.fits").exists()
+
+
+def test_usage_error_inside_a_subcommand_of_a_group_shows_its_usage(runner, tmp_path):
+    result = runner.invoke(cli, ["simulate", "images", "-o", str(tmp_path / "x"), "--size", "8", "8"],
+                           prog_name="jwcal")
+    assert result.exit_code == 2
+    assert "Usage: jwcal simulate images [OPTIONS]" in result.stderr and "too small" in result.stderr
+
+
+@pytest.mark.filterwarnings("default")  # as a user runs it: the suite turns warnings into errors
+def test_resample_huge_pixel_scale_ratio_is_one_line_without_numpy_warning(runner, tmp_path):
+    # issue 19: a numpy RuntimeWarning (three lines) leaked before the error
+    from tests.factories.resample import make_cal_set, write_set
+
+    paths = write_set(make_cal_set(2, shape=(32, 32), nstars=3, ncr=0, seed=1), tmp_path / "in")
+    result = runner.invoke(cli, ["resample", *paths, "--pixel-scale-ratio", "1e308",
+                                 "-o", str(tmp_path / "m_i2d.fits")])
+    assert result.exit_code in (1, 2)
+    assert "Warning" not in result.stderr and "overflow" not in result.stderr
+    assert result.stderr.count("\n") == 1 or result.stderr.startswith("Usage:")
+    assert not (tmp_path / "m_i2d.fits").exists()
