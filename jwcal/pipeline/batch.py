@@ -155,7 +155,8 @@ def run_exposure(text: str, source: str, output: str, overwrite: bool) -> Outcom
 
     A :class:`~jwcal.errors.JwcalError` (bad data, unsupported input, even a usage error of a
     stage) and any other exception become an :class:`Outcome` with the reason, so that Dask does
-    not retry them; only the death of the worker process escapes.
+    not retry them; only the death of the worker process escapes. An up-to-date output is success:
+    a task retried after its worker died may find what its first attempt wrote.
     """
     from jwcal.pipeline.inprocess import run_file
     from jwcal.pipeline.parse import parse_pipeline
@@ -164,7 +165,11 @@ def run_exposure(text: str, source: str, output: str, overwrite: bool) -> Outcom
     try:
         if text not in _parsed:
             _parsed[text] = parse_pipeline(text)
-        run_file(_parsed[text], source, output, overwrite=overwrite, record=True)
+        pipeline = _parsed[text]
+        if not overwrite and stale_reason(Job(source, output), pipeline.digest) is None:
+            # written by an earlier attempt whose worker died before it could report
+            return Outcome(source, time.perf_counter() - started)
+        run_file(pipeline, source, output, overwrite=overwrite, record=True)
     except JwcalError as exc:
         return Outcome(source, time.perf_counter() - started, str(exc))
     except Exception as exc:  # a bug: report it with the file, do not retry it

@@ -95,6 +95,10 @@ def test_in_process_batch_then_rerun_skips_what_is_up_to_date(sim, tmp_path, cap
     summary = batch.run_batch(sim["pipeline"], inputs, str(out), workers=1)
     assert (summary.done, summary.failed, summary.skipped) == (0, 0, 3)
     assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+    # a task retried after its worker died once the output was written: success, nothing rewritten
+    outcome = batch.run_exposure(sim["pipeline"].text, inputs[0], str(out / "a_rate.fits"), False)
+    assert outcome.error is None
+    assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
 
     # an input newer than its output, and an output of another pipeline: out of date, not replaced
     later = time.time() + 5
