@@ -12,8 +12,8 @@ import numpy as np
 
 from jwcal.errors import DataError
 from jwcal.exposure import HDU, Exposure, Planes
-from jwcal.steps.references import record_references
 from jwcal.steps.product_level import RAMP, require
+from jwcal.steps.references import record_references
 
 
 def ramp_arrays(exposure: Exposure, step: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
