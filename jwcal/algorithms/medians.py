@@ -36,3 +36,24 @@ def sorted_median(values, k):
         values[b + 1] = v
     half = k // 2
     return values[half] if k % 2 else 0.5 * (values[half - 1] + values[half])
+
+
+@njit(cache=True)
+def rank_median(values, k):
+    """Return the median of ``values[:k]`` (k >= 1, no NaN) from stable ranks, leaving them in place.
+
+    The same value as :func:`sorted_median` (the elements of stable rank k//2, and k//2 - 1 for
+    even k, averaged in the same order), but with no branch on the data: k*k comparisons that the
+    CPU does not mispredict. Faster for the ~10 first differences of a ramp.
+    """
+    half = k // 2
+    lo = hi = 0.0
+    for i in range(k):
+        v = values[i]
+        rank = 0
+        for j in range(k):
+            w = values[j]
+            rank += (w < v) | ((w == v) & (j < i))
+        lo = v if rank == half - 1 else lo
+        hi = v if rank == half else hi
+    return hi if k % 2 else 0.5 * (lo + hi)

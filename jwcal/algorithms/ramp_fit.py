@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from jwcal import dq
-from jwcal.algorithms.medians import sorted_median
+from jwcal.algorithms.medians import rank_median
 
 _DNU = np.uint32(dq.DO_NOT_USE)
 _SAT = np.uint32(dq.SATURATED)
@@ -34,24 +34,46 @@ _NO_GAIN = np.uint32(dq.PIXEL["NO_GAIN_VALUE"])
 _LARGE_VARIANCE = 1.0e6
 
 
+_POWERS = (0.0, 0.4, 1.0, 3.0, 6.0, 10.0)
+
+
 @njit(cache=True, error_model="numpy")
-def _snr_power(snr):
-    """Exponent of the optimal weights for a segment's signal-to-noise ratio (lower bounds inclusive)."""
+def _weight_table(ngroups):
+    """Return ``table[p, n, k] = |(k - c)/c| ** _POWERS[p]`` for segments of n >= 3 groups.
+
+    The weights of a segment depend only on its length and on the exponent its signal-to-noise
+    ratio selects, so pow() is called once per (exponent, length, group) instead of per pixel.
+    """
+    powers = np.array(_POWERS)
+    table = np.ones((powers.size, ngroups + 1, max(ngroups, 1)), np.float64)
+    for n in range(3, ngroups + 1):
+        mid = (n - 1) / 2.0
+        for k in range(n):
+            w = abs((k - mid) / mid)
+            table[2, n, k] = w
+            for p in (1, 3, 4, 5):
+                table[p, n, k] = w ** powers[p]
+    return table
+
+
+@njit(cache=True, error_model="numpy")
+def _snr_index(snr):
+    """Return the index in _POWERS of the weight exponent for a segment's S/N (lower bounds inclusive)."""
     if snr < 5.0:
-        return 0.0
+        return 0
     if snr < 10.0:
-        return 0.4
+        return 1
     if snr < 20.0:
-        return 1.0
+        return 2
     if snr < 50.0:
-        return 3.0
+        return 3
     if snr < 100.0:
-        return 6.0
-    return 10.0
+        return 4
+    return 5
 
 
 @njit(cache=True, error_model="numpy")
-def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one):
+def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one, wtab):
     """Fit one segment of ``n`` groups of ramp ``y`` starting at group ``start``.
 
     ``rn`` is the read noise per group in electrons, ``poisson_rate`` the median rate plus dark
@@ -73,18 +95,11 @@ def _fit_segment(y, start, n, tgroup, gain, rn, poisson_rate, t_one):
     snr = 0.0
     if den > 0.0 and gain != 0.0:
         snr = max(delta * gain / math.sqrt(den), 0.0)
-    power = _snr_power(snr)
-    mid = (n - 1) / 2.0
+    weights = wtab[_snr_index(snr), n]
     inv_rn2 = 1.0 / (rn * rn)
     sw = sx = sxx = sy = sxy = 0.0
     for k in range(n):
-        w = abs((k - mid) / mid)
-        if power == 0.0:
-            w = inv_rn2  # pow(x, 0) == 1 exactly: skip the pow call (same bits)
-        elif power == 1.0:
-            w = w * inv_rn2
-        else:
-            w = w ** power * inv_rn2
+        w = weights[k] * inv_rn2
         x = float(start + k)
         v = y[start + k]
         if math.isnan(v):
@@ -124,7 +139,7 @@ def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
                     scratch[k] = d
                     k += 1
             if k > 0:
-                rate = sorted_median(scratch, k)
+                rate = rank_median(scratch, k)
             elif not gdq[base] & _DNU:
                 rate = y[base] / tgroup
             else:
@@ -136,7 +151,7 @@ def _median_rate(y, gdq, nints, ngroups, tgroup, t_one, is_0th, scratch):
 
 @njit(cache=True, error_model="numpy")
 def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgroup, t_one,
-               suppress_one_group, is_0th, sat_any, starts, lengths, scratch, out_rate, out_ints):
+               suppress_one_group, is_0th, sat_any, starts, lengths, scratch, out_rate, out_ints, wtab):
     """Fit one pixel; ``y`` and ``gdq`` hold its (nints * ngroups) ramp and are modified (scratch).
 
     ``out_rate`` receives (slope, dq, var_poisson, var_rnoise, err); ``out_ints`` (nints, 5) the same
@@ -219,7 +234,7 @@ def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgr
                 if n == 1 and (longest > 1 or s > 0):
                     continue
                 slope, var_p, var_r = _fit_segment(y[base:base + ngroups], starts[s], n, tgroup, gain, rn,
-                                                   poisson_rate, t1)
+                                                   poisson_rate, t1, wtab)
                 inv_r += 1.0 / var_r
                 if var_p > 0.0:
                     inv_p += 1.0 / var_p
@@ -282,6 +297,7 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
     ``ints``/``ints_dq`` are only written when ``want_ints`` (else they may be empty).
     """
     nints, ngroups, ny, nx = data.shape
+    wtab = _weight_table(ngroups)
     for row in prange(ny):
         y = np.empty(nints * ngroups, np.float64)
         gdq = np.empty(nints * ngroups, np.uint32)
@@ -299,7 +315,7 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
                     gdq[i * ngroups + g] = groupdq[i, g, row, col]
             _fit_pixel(y, gdq, pixeldq[row, col], gain[row, col], readnoise[row, col], dark[row, col],
                        nints, ngroups, nframes, tgroup, t_one, suppress_one_group, is_0th, sat_any, starts,
-                       lengths, scratch, out_rate, out_ints)
+                       lengths, scratch, out_rate, out_ints, wtab)
             rate[0, row, col] = out_rate[0]
             rate[1, row, col] = out_rate[2]
             rate[2, row, col] = out_rate[3]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jwcal import dq
-from jwcal.algorithms.ramp_fit import _snr_power, fit_ramps
+from jwcal.algorithms.ramp_fit import _POWERS, _snr_index, _weight_table, fit_ramps
 
 DNU, SAT, JUMP, PERS = dq.DO_NOT_USE, dq.SATURATED, dq.JUMP_DET, dq.PERSISTENCE
 T = 10.0
@@ -152,7 +152,16 @@ def test_kernel_matches_plain_reference(seed, suppress):
 
 def test_snr_power_table_lower_bounds_inclusive():
     for snr in (0, 4.99, 5, 9.99, 10, 19.9, 20, 49, 50, 99, 100, 1e4):
-        assert _snr_power(snr) == _power(snr)
+        assert _POWERS[_snr_index(snr)] == _power(snr)
+
+
+def test_weight_table_holds_the_optimal_weights_of_every_segment_length():
+    table = _weight_table(12)
+    for p, power in enumerate(_POWERS):
+        for n in range(3, 13):
+            mid = (n - 1) / 2.0
+            expected = np.abs((np.arange(n) - mid) / mid) ** power
+            np.testing.assert_allclose(table[p, n, :n], expected, rtol=1e-15, atol=0)
 
 
 def test_recovers_linear_rate_and_variance_formulas():
