@@ -24,7 +24,8 @@ from jwcal.cli import options
               help="Batch: worker processes of the local Dask cluster (default: one per core); "
               "1 runs the batch in this process without Dask.")
 @click.option("--threads-per-worker", type=options.IntRange(min=1), default=None, metavar="T",
-              help="Batch: threads (and numba threads) per worker (default: cores / workers).")
+              help="Batch: numba threads of each local worker, which runs one exposure at a time "
+              "(default: cores / workers).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Batch: submit to a running Dask scheduler (tcp://host:8786) instead of a local cluster.")
 @click.option("--retries", type=options.IntRange(min=0), default=3, show_default=True,
