@@ -60,3 +60,19 @@ def timed(command: list[str], **kwargs) -> tuple[float, float]:
         subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command], check=True, **kwargs)
         seconds, kilobytes = report.read().split()[-2:]
     return float(seconds), float(kilobytes) / 1024.0
+
+
+def measured(command: list[str], **kwargs) -> dict[str, float]:
+    """Run ``command`` like :func:`timed`; return wall s, CPU s (user + sys, all processes), peak RSS MB.
+
+    For ``sh -c`` pipelines the CPU time covers all the pipeline's processes (the shell waits for
+    them), the RSS is that of the largest one.
+    """
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", report.name, *command], check=True,
+                       **kwargs)
+        wall, user, system, kilobytes = report.read().split()[-4:]
+    return {"wall_s": float(wall), "cpu_s": float(user) + float(system),
+            "peak_rss_mb": float(kilobytes) / 1024.0}
