@@ -7,7 +7,6 @@ import pytest
 from astropy.io import fits
 
 from jwcal.cli.main import cli
-from jwcal.steps.outlier import DiskStack
 from tests.factories.resample import make_cal_set, write_set
 
 
@@ -89,23 +88,6 @@ def test_bad_parameters_exit_2(runner, cal_paths, tmp_path):
     out = str(tmp_path / "crf")
     assert runner.invoke(cli, ["outlier", *cal_paths, "-o", out, "--snr", "5"]).exit_code == 2
     assert runner.invoke(cli, ["outlier", *cal_paths, "-o", out, "--kernel", "gaussian"]).exit_code == 2
-
-
-def test_disk_stack_median_by_small_row_blocks_equals_the_in_memory_median():
-    rng = np.random.default_rng(4)
-    shape = (11, 13)
-    boxes = [(0, 11, 0, 13), (2, 9, 3, 13), (5, 11, 0, 6)]
-    full = np.full((3, *shape), np.nan, np.float32)
-    stack = DiskStack(shape)
-    try:
-        for k, (y0, y1, x0, x1) in enumerate(boxes):
-            image = rng.normal(size=(y1 - y0, x1 - x0)).astype(np.float32)
-            full[k, y0:y1, x0:x1] = image
-            stack.add((y0, y1, x0, x1), image)
-        median = stack.median(block_bytes=3 * 13 * 4 * 2)  # two rows per block
-    finally:
-        stack.close()
-    np.testing.assert_allclose(median, np.nanmedian(full, axis=0), rtol=1e-6)
 
 
 def test_directory_output_is_streamed_into_a_pipe_only(jwcal_exe, cal_paths, tmp_path):
