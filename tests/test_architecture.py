@@ -16,11 +16,11 @@ PACKAGE = Path(jwcal.__file__).parent
 
 # What each layer may import (top-level package names, or jwcal submodules by prefix).
 ALLOWED = {
-    "algorithms": {"numpy", "numba", "scipy", "math", "jwcal.dq", "jwcal.algorithms"},
+    "algorithms": {"numpy", "numba", "scipy", "math", "jwcal.dq", "jwcal.algorithms", "jwcal.methods"},
     "steps": {"numpy", "scipy", "astropy", "jwcal.algorithms", "jwcal.steps", "jwcal.exposure",
-              "jwcal.dq", "jwcal.errors", "jwcal.products", "jwcal.specs", "jwcal.units"},
+              "jwcal.dq", "jwcal.errors", "jwcal.methods", "jwcal.products", "jwcal.specs", "jwcal.units"},
     # Declarations read at CLI start-up: the standard library only.
-    "specs": {"jwcal.specs"},
+    "specs": {"jwcal.specs", "jwcal.methods"},
     "io": {"numpy", "astropy", "fitsio", "jwcal.io", "jwcal.exposure", "jwcal.errors", "jwcal.products"},
 }
 HEAVY = {"numpy", "astropy", "numba", "scipy", "fitsio", "rich"}

@@ -28,11 +28,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-#: Kernel name → kernel code used by the compiled loop.
-KERNELS = {"square": 0, "point": 1, "turbo": 2, "gaussian": 3, "lanczos3": 4}
+from jwcal import methods
+
+#: Kernel name → kernel code used by the compiled loop (the names: jwcal.methods).
+KERNELS = {name: code for code, name in enumerate(methods.DRIZZLE_KERNELS)}
 
 #: Kernels whose total weight per input pixel is exactly the input weight (flux conserving).
-FLUX_CONSERVING = ("square", "point", "turbo")
+FLUX_CONSERVING = methods.FLUX_CONSERVING_KERNELS
 
 #: Minimum height of the row bands drizzled in parallel (input pixels).
 BAND_ROWS = 16

@@ -13,8 +13,10 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from jwcal import methods
+
 ARCSEC_PER_RAD = 180.0 / math.pi * 3600.0
-FIT_GEOMETRIES = ("shift", "rshift", "rscale", "general")
+FIT_GEOMETRIES = methods.FIT_GEOMETRIES
 MIN_POINTS = {"shift": 1, "rshift": 2, "rscale": 2, "general": 3}
 
 # ----------------------------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """The declaration of ``outlier`` (jwst's imaging OutlierDetectionStep parameters)."""
 
+from jwcal.methods import FLUX_CONSERVING_KERNELS, WEIGHT_TYPES
 from jwcal.specs import MULTI, SKIP_UNSUPPORTED, Param, StepSpec
 
 SPEC = StepSpec(
     name="outlier", kind=MULTI, status_keyword="S_OUTLIR", suffix="crf",
     params=(
         Param("weight_type", "ivm", "Drizzle weights of the single mosaics.", kind="choice",
-              choices=("ivm", "exptime")),
+              choices=WEIGHT_TYPES),
         Param("pixfrac", 1.0, "Drop size of the single drizzle.", min=0.0, max=1.0, min_open=True),
         Param("kernel", "square", "Single-drizzle kernel.", kind="choice",
-              choices=("square", "point", "turbo")),
+              choices=FLUX_CONSERVING_KERNELS),
         Param("fillval", "NaN", "Accepted for jwst compatibility (pixels without weight never enter the "
               "median).", kind="fill"),
         Param("maskpt", 0.7,

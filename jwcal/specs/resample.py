@@ -1,19 +1,18 @@
 """The declaration of ``resample`` (jwst's ResampleStep parameters, names and defaults)."""
 
+from jwcal.methods import DRIZZLE_KERNELS, WEIGHT_TYPES
 from jwcal.specs import MULTI, Param, StepSpec
-
-KERNEL_NAMES = ("square", "point", "turbo", "gaussian", "lanczos3")
 
 SPEC = StepSpec(
     name="resample", kind=MULTI, status_keyword="S_RESAMP", suffix="i2d",
     params=(
         Param("kernel", "square", "Drizzle kernel (square, point and turbo conserve flux exactly).",
-              kind="choice", choices=KERNEL_NAMES),
+              kind="choice", choices=DRIZZLE_KERNELS),
         Param("pixfrac", 1.0, "Drop size relative to the input pixel.", min=0.0, max=1.0, min_open=True),
         Param("fillval", "NaN", "Value of output pixels that no input covers: NaN, INDEF (0) or a number.",
               kind="fill"),
         Param("weight_type", "ivm", "Pixel weights: inverse read-noise variance, or exposure time.",
-              kind="choice", choices=("ivm", "exptime")),
+              kind="choice", choices=WEIGHT_TYPES),
         Param("good_bits", "~DO_NOT_USE+NON_SCIENCE", "DQ flags of usable pixels, jwst notation "
               "('~A+B': all but A and B; '4+16': only those).", kind="bits"),
         Param("pixel_scale_ratio", 1.0, "Output pixel scale relative to the first input's.", min=0.0,

@@ -1,8 +1,7 @@
 """The declaration of ``tweakreg`` (jwst's TweakRegStep parameters, names and defaults)."""
 
+from jwcal.methods import FIT_GEOMETRIES
 from jwcal.specs import MULTI, SKIP_UNSUPPORTED, Param, StepSpec
-
-GEOMETRIES = ("shift", "rshift", "rscale", "general")
 
 SPEC = StepSpec(
     name="tweakreg", kind=MULTI, status_keyword="S_TWKREG", suffix="tweakreg",
@@ -21,7 +20,7 @@ SPEC = StepSpec(
         Param("minobj", 15, "Minimum number of matches for a relative fit.", kind="int", min=1),
         Param("fitgeometry", "rshift",
               "Relative fit: shift, rotation+shift, rotation+scale+shift, or full linear.", kind="choice",
-              choices=GEOMETRIES),
+              choices=FIT_GEOMETRIES),
         Param("nclip", 3, "Sigma-clipping rounds of the relative fit.", kind="int", min=0),
         Param("sigma", 3.0, "Clipping limit in units of the fit RMS.", min=0.0, min_open=True),
         Param("searchrad", 2.0, "Search radius (arcsec) for the initial offset.", min=0.0, min_open=True),
@@ -37,7 +36,7 @@ SPEC = StepSpec(
               "Reference catalog file (ECSV or FITS table with RA/DEC or sky_centroid, degrees).",
               kind="file", metavar="CAT"),
         Param("abs_minobj", 15, "Minimum number of matches for the absolute fit.", kind="int", min=1),
-        Param("abs_fitgeometry", "rshift", "Absolute fit geometry.", kind="choice", choices=GEOMETRIES),
+        Param("abs_fitgeometry", "rshift", "Absolute fit geometry.", kind="choice", choices=FIT_GEOMETRIES),
         Param("abs_nclip", 3, "Sigma-clipping rounds of the absolute fit.", kind="int", min=0),
         Param("abs_sigma", 3.0, "Absolute clipping limit in units of the fit RMS.", min=0.0, min_open=True),
         Param("abs_searchrad", 6.0, "Absolute search radius (arcsec).", min=0.0, min_open=True),

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from jwcal import methods
 from jwcal.algorithms import outlier as alg
 from jwcal.algorithms import resample as drz
 from jwcal.errors import DataError, UnsupportedError, UsageError
@@ -35,7 +36,7 @@ from jwcal.steps import resample as rs
 
 log = logging.getLogger("jwcal")
 
-KERNELS = ("square", "point", "turbo")
+KERNELS = methods.FLUX_CONSERVING_KERNELS
 #: Bytes of one row block of all groups read back for the median.
 BLOCK_BYTES = 32 << 20
 

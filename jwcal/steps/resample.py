@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from jwcal import dq, units
+from jwcal import dq, methods, units
 from jwcal.algorithms import pixmap as pixmap_alg
 from jwcal.algorithms import resample as alg
 from jwcal.algorithms import tanwcs
@@ -29,7 +29,7 @@ log = logging.getLogger("jwcal")
 #: Keywords of the first input's primary header that do not describe the mosaic.
 _INPUT_PROVENANCE = ("DATE", "CAL_VER", "CAL_VCS", "CRDS_CTX", "CRDS_VER")
 
-WEIGHT_TYPES = ("ivm", "exptime")
+WEIGHT_TYPES = methods.WEIGHT_TYPES
 VARIANCES = ("VAR_RNOISE", "VAR_POISSON", "VAR_FLAT")
 #: Largest output grid accepted (pixels per axis); a bad WCS must not allocate terabytes (jwst#5081).
 MAX_AXIS = 40000
