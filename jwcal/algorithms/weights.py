@@ -22,8 +22,10 @@ def drizzle_weights(sci, checks, dq, bad_bits: int, mode: int, value: float = 1.
     ----------
     sci : ndarray of float32, shape (ny, nx)
         Science array.
-    checks : sequence of ndarray of float32, shape (ny, nx)
-        ERR and variance arrays: a non-finite value makes the pixel unusable (at most 4).
+    checks : sequence of ndarray, shape (ny, nx)
+        ERR and variance arrays: a non-finite value makes the pixel unusable (at most 4). Any
+        dtype: what counts is finiteness in the array's own type (a float64 ERR that is finite
+        but would overflow float32 keeps its pixel).
     dq : ndarray of uint32, shape (ny, nx), or None
         Data quality; pixels with any of ``bad_bits`` set are unusable.
     bad_bits : int
@@ -39,10 +41,11 @@ def drizzle_weights(sci, checks, dq, bad_bits: int, mode: int, value: float = 1.
     Returns
     -------
     ndarray of float32, shape (ny, nx)
-        The weights; 0 at unusable pixels. Identical to :func:`drizzle_weights_numpy`.
+        The weights; 0 at unusable pixels (tests/algorithms/test_weights.py holds the numpy
+        formulation this equals bit for bit).
     """
     sci = np.ascontiguousarray(sci, dtype=np.float32)
-    arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in checks]
+    arrays = [_finiteness_as_float32(a) for a in checks]
     if len(arrays) > 4:
         raise ValueError("at most 4 arrays to check")
     dummy = np.zeros((1, 1), np.float32)
@@ -61,20 +64,16 @@ def drizzle_weights(sci, checks, dq, bad_bits: int, mode: int, value: float = 1.
     return out
 
 
-def drizzle_weights_numpy(sci, checks, dq, bad_bits: int, mode: int, value: float = 1.0, rnoise=None):
-    """Plain-numpy reference of :func:`drizzle_weights` (same arguments, same result)."""
-    good = np.isfinite(np.asarray(sci, dtype=np.float32))
-    for a in checks:
-        good &= np.isfinite(a)
-    if dq is not None and bad_bits:
-        good &= (np.asarray(dq).astype(np.uint32) & np.uint32(bad_bits)) == 0
-    if mode == IVM:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weights = 1.0 / np.asarray(rnoise, dtype=np.float32)
-        weights[~np.isfinite(weights) | (weights < 0)] = 0.0
-    else:
-        weights = np.full(good.shape, value, dtype=np.float32)
-    return np.where(good, weights, 0.0).astype(np.float32)
+def _finiteness_as_float32(a) -> np.ndarray:
+    """Return ``a`` as float32 for the kernel's finiteness check, finite exactly where ``a`` is.
+
+    A float32 array passes as is. Any other dtype is checked in its own type: casting a float64
+    to float32 would turn finite values beyond 3.4e38 into inf.
+    """
+    a = np.asarray(a)
+    if a.dtype == np.float32:
+        return np.ascontiguousarray(a)
+    return np.where(np.isfinite(a), np.float32(0.0), np.float32(np.nan))
 
 
 @njit(cache=True, error_model="numpy")

@@ -484,10 +484,7 @@ def input_arrays(exposure: Exposure, *, bad_bits: int, weight_type: str | None):
         mode, value = weights_alg.CONSTANT, float(texp)
     else:
         mode, value = weights_alg.CONSTANT, 1.0
-    # The kernel checks float32 values; a float64 ERR could be finite yet overflow float32.
-    weigh = weights_alg.drizzle_weights if all(a.dtype == np.float32 for a in checks) else \
-        weights_alg.drizzle_weights_numpy
-    weights = weigh(sci, checks, dq, bad_bits, mode, value, variances.get("VAR_RNOISE"))
+    weights = weights_alg.drizzle_weights(sci, checks, dq, bad_bits, mode, value, variances.get("VAR_RNOISE"))
     level = primary.get("BKGLEVEL")
     if level is not None and primary.get("BKGSUB") is False:
         sci = sci - np.float32(level)
