@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from jwcal import __version__
+from jwcal import __version__, _startup
 from jwcal.cli import startup
 from jwcal.errors import JwcalError
 from jwcal.errors import UsageError as JwcalUsageError
@@ -21,34 +21,7 @@ from jwcal.errors import UsageError as JwcalUsageError
 log = logging.getLogger("jwcal")
 
 
-class _NoBlasProbe:
-    """Meta-path finder that refuses ``scipy.linalg`` to numba's import-time BLAS probe only.
-
-    ``numba.np.arraymath`` calls ``_check_blas()`` when it is imported, which imports
-    ``scipy.linalg.cython_blas`` (~0.1 s: scipy.linalg, its array-API layer, numpy.f2py) just to
-    decide whether ``np.correlate``/``np.convolve`` compiled by numba may call BLAS. jwcal's kernels
-    use neither; ``np.dot``/``np.linalg`` in a kernel still work (numba imports BLAS again when it
-    types them, from another frame, which this finder lets through). Anything else importing
-    scipy.linalg is untouched.
-    """
-
-    _NAMES = frozenset(("scipy.linalg", "scipy.linalg.cython_blas"))
-
-    @classmethod
-    def find_spec(cls, name, path=None, target=None):
-        """Raise ImportError inside numba's ``_check_blas``; defer to the other finders otherwise."""
-        if name in cls._NAMES:
-            frame = sys._getframe(1)
-            while frame is not None:
-                code, module = frame.f_code.co_name, frame.f_globals.get("__name__")
-                if code == "_check_blas" and module == "numba.np.arraymath":
-                    raise ImportError("jwcal: numba's BLAS probe skipped")
-                frame = frame.f_back
-        return None
-
-
-if not any(isinstance(finder, type) and finder.__name__ == "_NoBlasProbe" for finder in sys.meta_path):
-    sys.meta_path.insert(0, _NoBlasProbe)
+_startup.install()  # numba's import-time BLAS probe skipped (see jwcal/_startup.py)
 startup.install()  # astropy.io.fits without astropy.units (see jwcal/cli/startup.py)
 
 

@@ -1,19 +1,20 @@
-"""jwcal.cli.main's import-time tweaks: numba's BLAS probe is skipped, nothing else is touched."""
+"""jwcal/_startup.py, installed by jwcal.cli.main: numba's BLAS probe is skipped, nothing else is touched."""
 
 import pytest
 
-from jwcal.cli import main
+from jwcal import _startup
+from jwcal.cli import main  # noqa: F401 - importing the CLI installs the finder
 
 
 def _call_in(module_name: str, function_name: str, name: str):
     """Call the finder from a function with the given name in a module with the given name."""
-    namespace = {"__name__": module_name, "finder": main._NoBlasProbe}
+    namespace = {"__name__": module_name, "finder": _startup.NoBlasProbe}
     exec(f"def {function_name}(n):\n    return finder.find_spec(n)\n", namespace)
     return namespace[function_name](name)
 
 
 def test_the_finder_is_installed_once():
-    assert sum(finder is main._NoBlasProbe for finder in __import__("sys").meta_path) == 1
+    assert sum(finder is _startup.NoBlasProbe for finder in __import__("sys").meta_path) == 1
 
 
 @pytest.mark.parametrize("name", ["scipy.linalg", "scipy.linalg.cython_blas"])
