@@ -11,6 +11,29 @@ SUFFIXES = (
 )
 
 
+#: The exposure-id keywords of jwst's group id, in order.
+GROUP_KEYS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
+
+
+def group_id(header) -> str | None:
+    """Return jwst's group id of an exposure (one per exposure, shared by its detectors), or None.
+
+    ``jw{PROGRAM}{OBSERVTN}{VISIT}_{VISITGRP}{SEQ_ID}{ACT_ID}_{EXPOSURE}`` from the primary header
+    (jwst's ``_resample_utils``/``ModelLibrary`` rule); None when a keyword is missing.
+
+    Examples
+    --------
+    >>> group_id({"PROGRAM": "01234", "OBSERVTN": "001", "VISIT": "001", "VISITGRP": "01",
+    ...           "SEQ_ID": "1", "ACT_ID": "01", "EXPOSURE": "00002"})
+    'jw01234001001_01101_00002'
+    """
+    if not all(key in header for key in GROUP_KEYS):
+        return None
+    v = {key: str(header[key]).strip() for key in GROUP_KEYS}
+    return (f"jw{v['PROGRAM']}{v['OBSERVTN']}{v['VISIT']}_{v['VISITGRP']}{v['SEQ_ID']}{v['ACT_ID']}"
+            f"_{v['EXPOSURE']}")
+
+
 def root_from_header(header) -> str | None:
     """Return the product root from FILENAME, else from the exposure-id keywords, else None."""
     filename = str(header.get("FILENAME", "") or "").strip()
@@ -19,13 +42,9 @@ def root_from_header(header) -> str | None:
         stem = stem[:-5] if stem.lower().endswith(".fits") else stem
         head, _, tail = stem.rpartition("_")
         return head if head and tail in SUFFIXES else stem
-    keys = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE", "DETECTOR")
-    if all(key in header for key in keys):
-        values = {key: str(header[key]).strip() for key in keys}
-        return (
-            f"jw{values['PROGRAM']}{values['OBSERVTN']}{values['VISIT']}_{values['VISITGRP']}"
-            f"{values['SEQ_ID']}{values['ACT_ID']}_{values['EXPOSURE']}_{values['DETECTOR'].lower()}"
-        )
+    group = group_id(header)
+    if group is not None and "DETECTOR" in header:
+        return f"{group}_{str(header['DETECTOR']).strip().lower()}"
     return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from jwcal import dq, methods, units
+from jwcal import dq, methods, products, units
 from jwcal.algorithms import pixmap as pixmap_alg
 from jwcal.algorithms import resample as alg
 from jwcal.algorithms import tanwcs
@@ -38,7 +38,6 @@ HDRTAB_KEYS = ("FILENAME", "DATAMODL", "TELESCOP", "DATE-OBS", "TIME-OBS", "INST
                "EXP_TYPE", "EXPSTART", "EXPEND", "EFFEXPTM", "TMEASURE", "DURATION", "BUNIT", "PIXAR_SR",
                "PIXAR_A2", "S_REGION", "V2_REF", "V3_REF", "VPARITY", "V3I_YANG", "RA_REF", "DEC_REF",
                "ROLL_REF")
-_GROUP_KEYS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -293,20 +292,11 @@ class InputInfo:
         self.bunit = str(sci.get("BUNIT", "")).strip()
         self.pointing = {k: sci.get(k) for k in ("ROLL_REF", "V3I_YANG", "VPARITY")}
         self.pixar_sr = sci.get("PIXAR_SR", primary.get("PIXAR_SR"))
-        self.group_id = group_id(primary, self.label)
+        self.group_id = products.group_id(primary) or self.label
         self.times = {k: primary.get(k, sci.get(k)) for k in ("EFFEXPTM", "TMEASURE", "DURATION",
                                                              "EXPSTART", "EXPEND")}
         merged = {**{k: primary.get(k) for k in HDRTAB_KEYS}, **{k: sci[k] for k in HDRTAB_KEYS if k in sci}}
         self.row = merged
-
-
-def group_id(primary, fallback: str) -> str:
-    """Return jwst's group id ``jw{PROGRAM}{OBSERVTN}{VISIT}_{VISITGRP}{SEQ_ID}{ACT_ID}_{EXPOSURE}``."""
-    if all(k in primary for k in _GROUP_KEYS):
-        v = {k: str(primary[k]).strip() for k in _GROUP_KEYS}
-        return (f"jw{v['PROGRAM']}{v['OBSERVTN']}{v['VISIT']}_{v['VISITGRP']}{v['SEQ_ID']}{v['ACT_ID']}"
-                f"_{v['EXPOSURE']}")
-    return fallback
 
 
 def _orientation(first: InputInfo, rotation: float | None) -> np.ndarray:

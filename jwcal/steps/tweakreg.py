@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jwcal import dq
+from jwcal import dq, products
 from jwcal.algorithms import tweakreg as alg
 from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
@@ -39,7 +39,6 @@ from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
 
-_GROUP_KEYS = ("PROGRAM", "OBSERVTN", "VISIT", "VISITGRP", "SEQ_ID", "ACT_ID", "EXPOSURE")
 _CELESTIAL = ("RA---TAN", "RA---TAN-SIP")
 
 
@@ -70,18 +69,6 @@ class _Group:
     dec: np.ndarray = None
     center: tuple[float, float] = (0.0, 0.0)
     radius: float = 0.0
-
-
-def group_id(header) -> str | None:
-    """Return jwst's group id of an exposure (one per exposure, shared by its detectors), or None.
-
-    ``jw{PROGRAM}{OBSERVTN}{VISIT}_{VISITGRP}{SEQ_ID}{ACT_ID}_{EXPOSURE}`` from the primary header.
-    """
-    if not all(key in header for key in _GROUP_KEYS):
-        return None
-    v = {key: str(header[key]).strip() for key in _GROUP_KEYS}
-    return (f"jw{v['PROGRAM']}{v['OBSERVTN']}{v['VISIT']}_{v['VISITGRP']}{v['SEQ_ID']}{v['ACT_ID']}"
-            f"_{v['EXPOSURE']}")
 
 
 def _celestial_wcs(exposure: Exposure):
@@ -284,7 +271,7 @@ def run(
         sky = wcs.all_pix2world(np.column_stack([x, y]), 0) if x.size else np.zeros((0, 2))
         center, radius = _footprint(wcs, shape)
         pscale = math.sqrt(abs(np.linalg.det(wcs.pixel_scale_matrix))) * 3600.0
-        gid = group_id(exposure.peek_primary()) or f"#{index}"
+        gid = products.group_id(exposure.peek_primary()) or f"#{index}"
         images.append(_Image(exposure.label, root_from_header(exposure.peek_primary()), gid, header,
                              sky[:, 0].copy(), sky[:, 1].copy(), center, radius, pscale))
         log.info("%s: %d sources", exposure.label, x.size)
