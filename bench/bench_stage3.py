@@ -108,7 +108,7 @@ def _kernel_time(paths, i2d, kernel, pixfrac):
     from astropy.wcs import WCS
 
     from jwcal.algorithms import resample as alg
-    from jwcal.steps import resample as rs
+    from jwcal.steps import fits_wcs
 
     header = fits.getheader(i2d, "SCI")
     out_wcs = WCS(header)
@@ -120,7 +120,7 @@ def _kernel_time(paths, i2d, kernel, pixfrac):
             var = [hdul[n].data.astype(np.float32) for n in ("VAR_RNOISE", "VAR_POISSON", "VAR_FLAT")]
             wcs = WCS(hdul["SCI"].header)
         t0 = time.perf_counter()
-        pmap = rs.pixmap(wcs, out_wcs, sci.shape)
+        pmap = fits_wcs.pixmap(wcs, out_wcs, sci.shape)
         t_pixmap += time.perf_counter() - t0
         wht = (1.0 / var[0]).astype(np.float32)
         chans = np.stack([sci, *[np.sqrt(v) for v in var]])

@@ -152,3 +152,27 @@ def test_io_layer_is_independent_of_steps_and_cli():
 
 def test_group_help_lists_every_registered_command():
     assert set(cli.commands) >= {"cat", "split", "info"}
+
+
+def test_no_step_imports_another_step():
+    # Steps share code through helper modules named for what they hold (stage3_inputs, fits_wcs,
+    # mosaic_grid, ramp_layout, ...), never through another step's module (issue 20).
+    steps = {path.stem for path in (PACKAGE / "steps").glob("*.py")} & (
+        set(STEMS) | {"preview", "simulate_images", "simulate_ramp"})
+
+    def imported_steps(path):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "jwcal.steps":
+                names = [alias.name for alias in node.names]  # from jwcal.steps import resample
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jwcal.steps."):
+                names = [node.module.split(".")[2]]
+            elif isinstance(node, ast.Import):
+                names = [a.name.split(".")[2] for a in node.names if a.name.startswith("jwcal.steps.")]
+            else:
+                continue
+            yield from ((node.lineno, name) for name in names if name in steps - {path.stem})
+
+    offences = [f"steps/{path.name}:{line} imports steps/{name}.py"
+                for path in sorted((PACKAGE / "steps").glob("*.py")) if path.stem in steps
+                for line, name in imported_steps(path)]
+    assert offences == []

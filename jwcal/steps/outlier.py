@@ -32,7 +32,8 @@ from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import HDU, Exposure
 from jwcal.products import with_suffix
 from jwcal.specs.outlier import SPEC
-from jwcal.steps import resample as rs
+from jwcal.steps import fits_wcs, mosaic_grid
+from jwcal.steps import stage3_inputs as stage3
 
 log = logging.getLogger("jwcal")
 
@@ -95,7 +96,7 @@ class DiskStack:
         self._dir.cleanup()
 
 
-def _grid_box(info: rs.InputInfo, wcs, shape, margin: float) -> tuple[int, int, int, int] | None:
+def _grid_box(info: stage3.InputInfo, wcs, shape, margin: float) -> tuple[int, int, int, int] | None:
     """Output box ``(y0, y1, x0, x1)`` covering an input's footprint (plus ``margin`` pixels)."""
     u, v = wcs.wcs_world2pix(info.footprint[:, 0], info.footprint[:, 1], 0)
     if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
@@ -129,7 +130,7 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
         if current is not None and wsum is not None and (wsum > 0).any():
             stack.add(box, _masked_single(dsum[0], wsum, maskpt))
 
-    for index, exposure in enumerate(rs.iterate(exposures, False)):
+    for index, exposure in enumerate(stage3.iterate(exposures, False)):
         info = infos[index]
         if info.group_id != current:
             finish()
@@ -146,8 +147,8 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
             if box is None:
                 raise DataError(f"{exposure.label}: does not overlap the output grid")
             dsum = wsum = None
-        sci, weights, _ = rs.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
-        pmap = rs.pixmap(info.wcs, wcs, sci.shape)
+        sci, weights, _ = stage3.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
+        pmap = fits_wcs.pixmap(info.wcs, wcs, sci.shape)
         # The first member's sums become the group's; later members are drizzled into them.
         _, dsum, wsum = drz.drizzle(sci[None], weights, pmap, shape, kernel=kernel, pixfrac=pixfrac,
                                     pixel_scale_ratio=ratio, box=box,
@@ -159,11 +160,11 @@ def _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, *, kernel
 def _stack_inputs(exposures, infos, stack, *, weight_type, bad, maskpt):
     """Pass 2 without resampling: the inputs themselves (aligned, same shape) with low weights masked."""
     shape = infos[0].shape
-    for index, exposure in enumerate(rs.iterate(exposures, False)):
+    for index, exposure in enumerate(stage3.iterate(exposures, False)):
         if infos[index].shape != shape:
             raise DataError(f"{exposure.label}: shape {infos[index].shape} differs from {shape}; "
                             "resample_data=False needs aligned inputs of one shape")
-        sci, weights, _ = rs.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
+        sci, weights, _ = stage3.input_arrays(exposure, bad_bits=bad, weight_type=weight_type)
         image = np.where(weights > 0, sci, np.nan).astype(np.float32)
         image[weights < alg.weight_threshold(weights, maskpt)] = np.nan
         stack.add((0, shape[0], 0, shape[1]), image)
@@ -171,7 +172,7 @@ def _stack_inputs(exposures, infos, stack, *, weight_type, bad, maskpt):
 
 def flag_exposure(exposure: Exposure, outliers: np.ndarray, params: str) -> Exposure:
     """Return a copy of ``exposure`` with ``outliers`` flagged and NaN/DO_NOT_USE made consistent."""
-    names = [n for n in ("ERR", *rs.VARIANCES) if n in exposure]
+    names = [n for n in ("ERR", *stage3.VARIANCES) if n in exposure]
     dqarr, sci, others = alg.mark_outliers(outliers, exposure["DQ"].data if "DQ" in exposure else None,
                                            exposure["SCI"].data, [exposure[n].data for n in names])
     arrays = dict(zip(names, others, strict=True))
@@ -196,7 +197,7 @@ def flag_exposure(exposure: Exposure, outliers: np.ndarray, params: str) -> Expo
 
 
 def _skip(exposures) -> Iterator[Exposure]:
-    for exposure in rs.iterate(exposures, False):
+    for exposure in stage3.iterate(exposures, False):
         hdus = list(exposure)
         primary = exposure.peek_primary().copy()
         primary["S_OUTLIR"] = "SKIPPED"
@@ -208,7 +209,7 @@ def _skip(exposures) -> Iterator[Exposure]:
 
 
 def run(
-    exposures: rs.ExposureSource,
+    exposures: stage3.ExposureSource,
     *,
     weight_type: str = "ivm",
     pixfrac: float = 1.0,
@@ -261,14 +262,14 @@ def run(
     values = dict(locals())  # the parameters, for the HISTORY card (jwcal/specs/outlier.py)
     if kernel not in KERNELS:
         raise UsageError(f"outlier kernel must be one of {', '.join(KERNELS)}")
-    if weight_type not in rs.WEIGHT_TYPES:
-        raise UsageError(f"weight_type must be one of {', '.join(rs.WEIGHT_TYPES)}")
+    if weight_type not in stage3.WEIGHT_TYPES:
+        raise UsageError(f"weight_type must be one of {', '.join(stage3.WEIGHT_TYPES)}")
     if not 0.0 < pixfrac <= 1.0:
         raise UsageError("pixfrac must be in (0, 1]")
     snr_pair, scale_pair = parse_pair(snr, "snr"), parse_pair(scale, "scale")
-    rs.parse_fillval(fillval)
-    bad = rs.bad_bits_mask(good_bits)
-    infos = rs.scan_headers(exposures)
+    stage3.parse_fillval(fillval)
+    bad = stage3.bad_bits_mask(good_bits)
+    infos = stage3.scan_headers(exposures)
     if len(infos) < 2:
         if skip_unsupported:
             yield from _skip(exposures)
@@ -278,7 +279,7 @@ def run(
     stack = None
     try:
         if resample_data:
-            wcs, shape, ratio = rs.output_grid(infos)
+            wcs, shape, ratio = mosaic_grid.output_grid(infos)
             stack = DiskStack(shape)
             _single_drizzle_groups(exposures, infos, wcs, shape, ratio, stack, kernel=kernel, pixfrac=pixfrac,
                                    weight_type=weight_type, bad=bad, maskpt=maskpt)
@@ -291,7 +292,7 @@ def run(
     finally:
         if stack is not None:
             stack.close()
-    for index, exposure in enumerate(rs.iterate(exposures, False)):
+    for index, exposure in enumerate(stage3.iterate(exposures, False)):
         info = infos[index]
         sci = np.asarray(exposure["SCI"].data, dtype=np.float32)
         err = exposure["ERR"].data if "ERR" in exposure else np.zeros(sci.shape, np.float32)
@@ -300,7 +301,7 @@ def run(
         if primary.get("BKGLEVEL") is not None and primary.get("BKGSUB") is False:
             level = float(primary["BKGLEVEL"])
         if resample_data:
-            blot = drz.blot(median, rs.pixmap(info.wcs, wcs, sci.shape), fillval=np.nan)
+            blot = drz.blot(median, fits_wcs.pixmap(info.wcs, wcs, sci.shape), fillval=np.nan)
             outliers = alg.flag_resampled(sci, blot, err, backg=level, snr=snr_pair, scale=scale_pair)
         else:
             outliers = alg.flag_median(sci, median, err, snr1=snr_pair[0])

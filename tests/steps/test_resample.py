@@ -7,7 +7,9 @@ import pytest
 from astropy.wcs import WCS
 
 from jwcal.errors import DataError
+from jwcal.steps import fits_wcs, mosaic_grid
 from jwcal.steps import resample as rs
+from jwcal.steps import stage3_inputs as stage3
 from tests.factories.resample import CRVAL, SCALE, wcs_header
 
 
@@ -28,7 +30,7 @@ def exact(in_wcs, out_wcs, shape):
 def test_pixmap_is_within_float_noise_of_the_exact_sip_transform():
     shape = (150, 203)
     in_wcs, out_wcs = wcs_pair(shape)
-    pmap = rs.pixmap(in_wcs, out_wcs, shape)
+    pmap = fits_wcs.pixmap(in_wcs, out_wcs, shape)
     assert pmap.shape == (150, 203, 2) and pmap.dtype == np.float64
     assert np.abs(pmap - exact(in_wcs, out_wcs, shape)).max() < 1e-6
 
@@ -37,7 +39,7 @@ def test_pixmap_of_a_small_image_is_exact():
     shape = (20, 9)  # fewer than 4 grid points along x
     in_wcs, out_wcs = wcs_pair(shape)
     expected = exact(in_wcs, out_wcs, shape)
-    np.testing.assert_allclose(rs.pixmap(in_wcs, out_wcs, shape), expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fits_wcs.pixmap(in_wcs, out_wcs, shape), expected, rtol=0, atol=1e-9)
 
 
 def test_pixmap_falls_back_to_exact_when_the_grid_has_non_finite_values():
@@ -56,7 +58,7 @@ def test_pixmap_falls_back_to_exact_when_the_grid_has_non_finite_values():
             return ox, oy
 
     holey = HoleyWCS(out_wcs)
-    pmap = rs.pixmap(in_wcs, holey, shape)
+    pmap = fits_wcs.pixmap(in_wcs, holey, shape)
     assert holey.calls[-1] == shape  # evaluated exactly at every pixel
     assert np.isnan(pmap[..., 0]).any()
     finite = np.isfinite(pmap[..., 0])
@@ -67,15 +69,15 @@ def test_plain_tan_sip_headers_take_the_numpy_path_and_match_astropy():
     from jwcal.algorithms.tanwcs import TanSip
 
     header = wcs_header(CRVAL, (100.5, 80.5), rot_deg=17.0, sip=True)
-    fast = rs.wcs_from_header(header, "x")
-    slow = rs.wcs_from_header(header, "x", fast=False)
+    fast = fits_wcs.wcs_from_header(header, "x")
+    slow = fits_wcs.wcs_from_header(header, "x", fast=False)
     assert isinstance(fast, TanSip) and isinstance(slow, WCS)
     y, x = np.mgrid[0:160:9, 0:200:9].astype(float)
     ra, dec = fast.all_pix2world(x, y, 0)
     ra2, dec2 = slow.all_pix2world(x, y, 0)
     assert np.abs(ra - ra2).max() < 1e-12 and np.abs(dec - dec2).max() < 1e-12
-    scale = rs.pixel_scale_deg(slow, (160, 200))
-    assert rs.pixel_scale_deg(fast, (160, 200)) == pytest.approx(scale, rel=1e-8)
+    scale = mosaic_grid.pixel_scale_deg(slow, (160, 200))
+    assert mosaic_grid.pixel_scale_deg(fast, (160, 200)) == pytest.approx(scale, rel=1e-8)
 
 
 def test_pc_cdelt_form_is_read_like_wcslib():
@@ -85,8 +87,8 @@ def test_pc_cdelt_form_is_read_like_wcslib():
         del header[key]
     header["CDELT1"], header["CDELT2"] = -SCALE, SCALE
     header["PC1_1"], header["PC1_2"], header["PC2_1"] = c, -s, s  # PC2_2 missing: defaults to 1
-    fast = rs.wcs_from_header(header, "x")
-    slow = rs.wcs_from_header(header, "x", fast=False)
+    fast = fits_wcs.wcs_from_header(header, "x")
+    slow = fits_wcs.wcs_from_header(header, "x", fast=False)
     x, y = np.array([0.0, 50.0, -30.0]), np.array([0.0, 70.0, 400.0])
     np.testing.assert_allclose(fast.all_pix2world(x, y, 0), slow.all_pix2world(x, y, 0), rtol=0, atol=1e-12)
 
@@ -105,14 +107,14 @@ def test_pc_cdelt_form_is_read_like_wcslib():
 def test_anything_but_plain_tan_sip_falls_back_to_astropy(change):
     header = wcs_header(CRVAL, (100.5, 80.5), rot_deg=17.0, sip=True)
     header.update(change)
-    assert rs.tan_from_header(header) is None
+    assert fits_wcs.tan_from_header(header) is None
 
 
 def test_a_header_without_celestial_axes_is_a_data_error():
     header = wcs_header(CRVAL, (100.5, 80.5), sip=False)
     header["CTYPE1"], header["CTYPE2"] = "LINEAR", "LINEAR"
     with pytest.raises(DataError, match="no celestial WCS"):
-        rs.wcs_from_header(header, "x")
+        fits_wcs.wcs_from_header(header, "x")
 
 
 def test_output_grid_header_matches_its_wcs():
@@ -126,8 +128,8 @@ def test_output_grid_header_matches_its_wcs():
         header["BUNIT"] = "MJy/sr"
         sci = HDU.image("SCI", np.zeros((60, 80), np.float32), header)
         exposures.append(Exposure([HDU(header=fits.Header()), sci], source=f"in{k}"))
-    infos = [rs.InputInfo(e, k) for k, e in enumerate(exposures)]
-    wcs, shape, ratio = rs.output_grid(infos)
+    infos = [stage3.InputInfo(e, k) for k, e in enumerate(exposures)]
+    wcs, shape, ratio = mosaic_grid.output_grid(infos)
     assert ratio == 1.0 and shape[0] >= 60 and shape[1] >= 80
     header = rs._sci_header(wcs, "MJy/sr", None, None)
     ref = WCS(header)
@@ -147,7 +149,7 @@ def test_output_header_cards_are_byte_identical_to_astropys():
         vpar = -1.0 if k % 3 else 1.0
         pc = [[vpar * math.cos(rot), math.sin(rot)], [-vpar * math.sin(rot), math.cos(rot)]]
         crpix = (rng.uniform(-5000, 5000), rng.uniform(-5000, 5000)) if k % 11 else (1.0 + k, 0.5)
-        grid = rs.OutputTan(crpix, crval, scale, pc)
+        grid = fits_wcs.OutputTan(crpix, crval, scale, pc)
         grid.pixel_shape = (100, 120)
         expected = grid.to_astropy().to_header(relax=False)
         expected.remove("MJDREF", ignore_missing=True)
