@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from jwcal.errors import DataError, UnsupportedError, UsageError
 from jwcal.exposure import Exposure
 from jwcal.products import root_from_header
 from jwcal.specs.tweakreg import SPEC
+from jwcal.steps import stage3_inputs as stage3
 from jwcal.steps.product_level import IMAGE, require
 
 log = logging.getLogger("jwcal")
@@ -183,7 +184,7 @@ def _match_and_fit(img_tp, ref_tp, *, minobj, fitgeometry, nclip, sigma, searchr
 
 
 def run(
-    source: Callable[[bool], Iterator[Exposure]],
+    source: stage3.ExposureSource,
     *,
     snr_threshold: float = 10.0,
     kernel_fwhm: float = 2.5,
@@ -217,8 +218,9 @@ def run(
 
     Parameters
     ----------
-    source : callable
-        ``source(headers_only)`` returns a fresh iterator over the input exposures (called twice).
+    source : callable or sequence of Exposure
+        ``source(headers_only)`` returns a fresh iterator over the input exposures (called twice;
+        :data:`jwcal.steps.stage3_inputs.ExposureSource`, as resample and outlier), or a sequence.
     snr_threshold, kernel_fwhm, bkg_boxsize, brightest, peakmax
         Source finding (jwst names and defaults; FWHM and box in pixels).
     save_catalogs : str or None
@@ -256,7 +258,7 @@ def run(
 
     # ---- pass 1: catalogs
     images: list[_Image] = []
-    for index, exposure in enumerate(source(False)):
+    for index, exposure in enumerate(stage3.iterate(source, False)):
         require(exposure, "tweakreg", IMAGE)
         try:
             header, wcs = _celestial_wcs(exposure)
@@ -302,7 +304,7 @@ def run(
                                         offset=(0.0, 0.0)), skip_unsupported, str(abs_refcat))
 
     # ---- pass 2: write the corrections
-    for img, exposure in zip(images, source(False), strict=True):
+    for img, exposure in zip(images, stage3.iterate(source, False), strict=True):
         yield _apply(exposure, img, SPEC.history(values))
         del exposure
 
