@@ -289,6 +289,86 @@ def _fit_pixel(y, gdq, pixeldq, gain, rn_cds, dark, nints, ngroups, nframes, tgr
     out_rate[1] = rate_dq
 
 
+@njit(cache=True, error_model="numpy")
+def _fit_clean_row(data, groupdq, pixeldq, gain, readnoise, dark, row, nframes, tgroup, wtab, rate, rate_dq,
+                   done):
+    """Fit the clean pixels of one row of a one-integration ramp, column by column in SIMD order.
+
+    Clean: no GROUPDQ flag in any group, no DO_NOT_USE/SATURATED in PIXELDQ, a positive gain,
+    finite data and at least 3 groups. Such a pixel's ramp is one segment of every group, so
+    :func:`_fit_pixel` reduces to a median of differences and one weighted fit; the same
+    operations are done here in the same order for each pixel (so the same bits), with the
+    columns innermost so that the compiler vectorizes them. ``done[col]`` tells which pixels
+    were fitted; the others are left to :func:`_fit_pixel`.
+    """
+    ngroups, nx = data.shape[1], data.shape[3]
+    k = ngroups - 1
+    n = ngroups
+    diffs = np.empty((k, nx), np.float64)
+    for col in range(nx):
+        ok = (pixeldq[row, col] & (_DNU | _SAT)) == 0 and gain[row, col] > 0.0
+        for g in range(ngroups):
+            ok = ok and groupdq[0, g, row, col] == 0 and math.isfinite(data[0, g, row, col])
+        done[col] = ok
+    for g in range(k):
+        for col in range(nx):
+            diffs[g, col] = (np.float64(data[0, g + 1, row, col]) - np.float64(data[0, g, row, col])) / tgroup
+    half = k // 2
+    lo = np.zeros(nx, np.float64)
+    hi = np.zeros(nx, np.float64)
+    rank = np.empty(nx, np.int64)
+    for i in range(k):  # the stable-rank median of medians.rank_median, across the row
+        rank[:] = 0
+        for j in range(k):
+            for col in range(nx):
+                rank[col] += (diffs[j, col] < diffs[i, col]) | ((diffs[j, col] == diffs[i, col]) & (j < i))
+        for col in range(nx):
+            lo[col] = diffs[i, col] if rank[col] == half - 1 else lo[col]
+            hi[col] = diffs[i, col] if rank[col] == half else hi[col]
+    for col in range(nx):
+        if not done[col]:
+            continue
+        g32 = gain[row, col]
+        rn = readnoise[row, col] * g32 / math.sqrt(2.0 * nframes)
+        median = (0.0 + (hi[col] if k % 2 else 0.5 * (lo[col] + hi[col]))) / 1
+        poisson_rate = median + dark[row, col] if median > 0.0 else dark[row, col]
+        first = np.float64(data[0, 0, row, col])
+        delta = np.float64(data[0, n - 1, row, col]) - first
+        den = rn * rn + delta * g32
+        snr = 0.0
+        if den > 0.0 and g32 != 0.0:
+            snr = max(delta * g32 / math.sqrt(den), 0.0)
+        weights = wtab[_snr_index(snr), n]
+        inv_rn2 = 1.0 / (rn * rn)
+        sw = sx = sxx = sy = sxy = 0.0
+        for j in range(n):
+            w = weights[j] * inv_rn2
+            x = float(j)
+            v = np.float64(data[0, j, row, col])
+            sw += w
+            sx += w * x
+            sxx += w * x * x
+            sy += w * v
+            sxy += w * x * v
+        slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx) / tgroup
+        var_p = poisson_rate / (tgroup * g32 * (n - 1))
+        var_r = 12.0 * (rn / tgroup) ** 2 / ((n * n * n - n) * g32 * g32)
+        inv_r = 0.0 + 1.0 / var_r
+        inv_p = 0.0 + 1.0 / var_p if var_p > 0.0 else 0.0
+        num = 0.0 + slope / var_r
+        var_p = 1.0 / inv_p if inv_p > 0.0 else 0.0
+        if var_p >= _LARGE_VARIANCE:
+            var_p = 0.0
+        var_r = 1.0 / inv_r if inv_r > 0.0 else 0.0
+        if var_r >= _LARGE_VARIANCE:
+            var_r = 0.0
+        rate[0, row, col] = num * var_r
+        rate[1, row, col] = var_p
+        rate[2, row, col] = var_r
+        rate[3, row, col] = math.sqrt(var_p + var_r)
+        rate_dq[row, col] = np.uint32(pixeldq[row, col])
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_one, suppress_one_group,
               rate, rate_dq, ints, ints_dq, want_ints):
@@ -308,7 +388,13 @@ def _fit_rows(data, groupdq, pixeldq, gain, readnoise, dark, nframes, tgroup, t_
         scratch = np.empty(max(ngroups, 1), np.float64)
         out_rate = np.empty(5, np.float64)
         out_ints = np.empty((nints, 5), np.float64)
+        done = np.zeros(nx, np.bool_)
+        if nints == 1 and ngroups >= 3 and not want_ints:
+            _fit_clean_row(data, groupdq, pixeldq, gain, readnoise, dark, row, nframes, tgroup, wtab, rate,
+                           rate_dq, done)
         for col in range(nx):
+            if done[col]:
+                continue
             for i in range(nints):
                 for g in range(ngroups):
                     y[i * ngroups + g] = data[i, g, row, col]
