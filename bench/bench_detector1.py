@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from refenv import RAMP_LOADER, pinned_python, timed
+from refenv import RAMP_LOADER, measured, pinned_python, timed
 
 STCAL = "stcal==1.20.0"
 NGROUPS = 10
@@ -182,6 +182,12 @@ def _pipeline(sim: Path, rate: Path) -> str:
     return " | ".join(stages)
 
 
+def _run_command(sim: Path, rate: Path) -> list[str]:
+    """``jwcal run`` of the same eight stages, in one process (the in-process engine)."""
+    text = " | ".join(" ".join(args) for _, args in _steps(sim))
+    return [_jwcal(), "run", text, str(sim / (ROOT + "_uncal.fits")), "-o", str(rate), "--overwrite"]
+
+
 def _simulate(directory: Path, extra: list[str]) -> None:
     subprocess.run([_jwcal(), "simulate", "ramp", "-o", str(directory), "--overwrite", *SIM_ARGS, *extra],
                    check=True)
@@ -260,6 +266,20 @@ def main(workdir: Path, size: int | None = None) -> dict:
     wall, rss = timed(["sh", "-c", command])
     result.update({"jwcal_pipe_wall_s": wall, "jwcal_pipe_peak_rss_mb": rss,
                    "jwcal_pipe_peak_rss_over_ramp": rss / ramp_mb})
+    # the same chain through jwcal run, alternated with the pipe: medians of 3 each
+    pipe_runs, run_runs = [], []
+    for _ in range(3):
+        pipe_runs.append(measured(["sh", "-c", command]))
+        run_runs.append(measured(_run_command(sim, workdir / "rate_run.fits")))
+
+    def median(runs, key):
+        return float(np.median([r[key] for r in runs]))
+
+    result["jwcal_pipe"] = {key: median(pipe_runs, key) for key in pipe_runs[0]}
+    result["jwcal_run"] = {key: median(run_runs, key) for key in run_runs[0]}
+    with fits.open(rate) as a, fits.open(workdir / "rate_run.fits") as b:
+        result["run_output_equals_pipe_apart_from_DATE"] = all(
+            np.array_equal(x.data, y.data, equal_nan=True) for x, y in zip(a, b, strict=True))
 
     # each filter alone, file to file: the per-step breakdown (and the intermediates)
     steps: dict = {}
@@ -299,6 +319,9 @@ def main(workdir: Path, size: int | None = None) -> dict:
                                     "linearity on jwcal's refpix output and saving the arrays")}
     pipe = result["jwcal_pipe_wall_s"]
     result["ratios"] = {
+        "reference_compute_over_jwcal_run_wall": ref_times["chain_compute_s"] / result["jwcal_run"]["wall_s"],
+        "reference_compute_over_jwcal_pipe_median_wall":
+            ref_times["chain_compute_s"] / result["jwcal_pipe"]["wall_s"],
         "reference_compute_over_jwcal_pipe_wall": ref_times["chain_compute_s"] / pipe,
         "reference_process_over_jwcal_pipe_wall": ref_wall / pipe,
         "reference_peak_rss_over_jwcal_pipe_peak_rss": ref_rss / result["jwcal_pipe_peak_rss_mb"],

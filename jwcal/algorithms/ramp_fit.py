@@ -314,6 +314,7 @@ def _fit_clean_row(data, groupdq, pixeldq, gain, readnoise, dark, row, nframes, 
         for col in range(nx):
             diffs[g, col] = (np.float64(data[0, g + 1, row, col]) - np.float64(data[0, g, row, col])) / tgroup
     half = k // 2
+    y = np.empty(n, np.float64)
     lo = np.zeros(nx, np.float64)
     hi = np.zeros(nx, np.float64)
     rank = np.empty(nx, np.int64)
@@ -332,27 +333,9 @@ def _fit_clean_row(data, groupdq, pixeldq, gain, readnoise, dark, row, nframes, 
         rn = readnoise[row, col] * g32 / math.sqrt(2.0 * nframes)
         median = (0.0 + (hi[col] if k % 2 else 0.5 * (lo[col] + hi[col]))) / 1
         poisson_rate = median + dark[row, col] if median > 0.0 else dark[row, col]
-        first = np.float64(data[0, 0, row, col])
-        delta = np.float64(data[0, n - 1, row, col]) - first
-        den = rn * rn + delta * g32
-        snr = 0.0
-        if den > 0.0 and g32 != 0.0:
-            snr = max(delta * g32 / math.sqrt(den), 0.0)
-        weights = wtab[_snr_index(snr), n]
-        inv_rn2 = 1.0 / (rn * rn)
-        sw = sx = sxx = sy = sxy = 0.0
         for j in range(n):
-            w = weights[j] * inv_rn2
-            x = float(j)
-            v = np.float64(data[0, j, row, col])
-            sw += w
-            sx += w * x
-            sxx += w * x * x
-            sy += w * v
-            sxy += w * x * v
-        slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx) / tgroup
-        var_p = poisson_rate / (tgroup * g32 * (n - 1))
-        var_r = 12.0 * (rn / tgroup) ** 2 / ((n * n * n - n) * g32 * g32)
+            y[j] = data[0, j, row, col]
+        slope, var_p, var_r = _fit_segment(y, 0, n, tgroup, g32, rn, poisson_rate, tgroup, wtab)
         inv_r = 0.0 + 1.0 / var_r
         inv_p = 0.0 + 1.0 / var_p if var_p > 0.0 else 0.0
         num = 0.0 + slope / var_r
